@@ -1,0 +1,50 @@
+"""nnscape: a trained neural network as a 3D, importance-coloured, edge-bundled landscape.
+
+The stages that need torch (``importance``, ``process``) and the server (``view``) are imported on first use,
+so ``import nnscape`` and ``nnscape info`` stay fast.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+from nnscape.config import ProcessingConfig, RenderConfig
+from nnscape.errors import Cancelled, ConfigError, DataError, FormatError, ModelError, NnscapeError
+from nnscape.generate import random_network
+from nnscape.io import load, save
+from nnscape.network import Network
+
+if TYPE_CHECKING:
+    from nnscape.bn_importance import importance
+    from nnscape.processing import process
+    from nnscape.server import view
+
+__all__ = [
+    "Cancelled",
+    "ConfigError",
+    "DataError",
+    "FormatError",
+    "ModelError",
+    "Network",
+    "NnscapeError",
+    "ProcessingConfig",
+    "RenderConfig",
+    "__version__",
+    "importance",
+    "load",
+    "process",
+    "random_network",
+    "save",
+    "view",
+]
+
+_LAZY = {"importance": "nnscape.bn_importance", "process": "nnscape.processing", "view": "nnscape.server"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'nnscape' has no attribute {name!r}")

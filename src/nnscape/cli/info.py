@@ -1,0 +1,52 @@
+"""``nnscape info``: what a .nnscape file holds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("info", help="show layers, classes, edges, samples and quality of a file")
+    parser.add_argument("file", help="a .nnscape file")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from nnscape.summary import describe
+
+    info = describe(args.file)
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        print(format_info(args.file, info))
+    return 0
+
+
+def format_info(path: str, info: dict[str, Any]) -> str:
+    """Human-readable lines for the terminal."""
+    names = info["class_names"]
+    shown = ", ".join(names) if len(names) <= 12 else ", ".join(names[:12]) + ", …"
+    lines = [
+        f"file:         {path} ({info['size_bytes'] / 1e6:.2f} MB)",
+        f"kind:         {info['kind']}",
+        f"layers:       {' - '.join(map(str, info['layer_sizes']))} ({info['nodes']} nodes)",
+        f"classes:      {info['classes']} ({shown})",
+        f"edges:        {info['edges']} ({info['pruned_edges']} pruned)",
+        f"samples:      {info['samples']}",
+    ]
+    if "source" in info:
+        lines.append(f"source:       {json.dumps(info['source'])}")
+    if "processing_config" in info:
+        config = info["processing_config"]
+        settings = ", ".join(f"{k}={v}" for k, v in config.items()) if isinstance(config, dict) else config
+        lines.append(f"config:       {settings}")
+    if "quality" in info and isinstance(info["quality"], dict):
+        lines.append("quality:      " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                                              for k, v in info["quality"].items()))  # fmt: skip
+    known = {"kind", "layer_sizes", "class_names", "classes", "nodes", "edges", "pruned_edges", "samples",
+             "name", "size_bytes", "source", "processing_config", "quality", "ink", "spread"}  # fmt: skip
+    lines += [f"{k + ':':<13} {v}" for k, v in info.items() if k not in known]
+    return "\n".join(lines)
