@@ -63,7 +63,8 @@ class Setting:
 
     def check(self, value: Any) -> Any:
         """Return ``value`` converted to this setting's type; raise :class:`ConfigError` if it is not allowed."""
-        problem = f"{self.key}: {json.dumps(value) if _jsonable(value) else value!r} is not allowed"
+        shown = json.dumps(value) if _jsonable(value) else repr(value)
+        problem = f"{self.key}: {shown} is not allowed"
         if self.type == "bool":
             if not isinstance(value, bool):
                 raise ConfigError(f"{problem}; expected true or false")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Sequence
 
@@ -54,7 +55,7 @@ def random_network(
     inner = low
     inner[np.arange(n_inner), favourite] = high
     starts = np.concatenate([[0], np.cumsum(sizes[:-1])])
-    for begin, end in zip(starts[:-1], starts[1:], strict=True):
+    for begin, end in itertools.pairwise(starts):
         inner[begin:end] /= inner[begin:end].max()  # each layer peaks at 1
     importance = np.concatenate([inner, one_hot_output(sizes[-1], classes)]).astype(np.float32)
 
@@ -66,7 +67,7 @@ def random_network(
         edge_source=source,
         edge_target=target,
         edge_weight=np.zeros(source.shape[0], np.float32),
-        edge_importance=rng.random(source.shape[0], dtype=np.float32),
+        edge_importance=rng.random((source.shape[0],), dtype=np.float32),
         class_names=tuple(str(k) for k in range(classes)),
         metadata={"source": json.dumps({"generator": "random", "layers": sizes, "seed": seed})},
     )

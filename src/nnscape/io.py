@@ -1,8 +1,9 @@
 """Reading and writing ``.nnscape`` files (safetensors; tensor names and metadata as in DESIGN.md).
 
-Writing goes through the ``safetensors`` package into a temporary file beside the target, then a rename, so a
-crash never leaves half a file where a good one was. Reading parses the safetensors header here, so that every
-defect (truncation, wrong magic, a header lying about shapes, NaN, bad indices) becomes one
+Writing serialises the safetensors layout here (header keys sorted, so the same network gives the same bytes,
+which the ``safetensors`` package's writer does not promise for metadata) into a temporary file beside the
+target, then a rename, so a crash never leaves half a file where a good one was. Reading parses the header here
+too, so that every defect (truncation, wrong magic, a header lying about shapes, NaN, bad indices) becomes one
 :class:`~nnscape.errors.FormatError` naming the file and the field, never a traceback or a partial object.
 """
 
@@ -18,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from safetensors.numpy import save as safetensors_bytes
 
 from nnscape import __version__
 from nnscape.errors import FormatError
@@ -32,7 +32,9 @@ FORMAT_VERSION = "1"
 _RESERVED_METADATA = ("format", "version", "kind", "class_names", "created_by")
 _HEADER_SIZE_BYTES = 8
 _MAX_HEADER_BYTES = 100 * 1024 * 1024  # same bound as the safetensors reference reader
-_DTYPES = {"I64": np.dtype("<i8"), "I32": np.dtype("<i4"), "F32": np.dtype("<f4")}
+_DTYPES: dict[str, np.dtype[Any]] = {"I64": np.dtype("<i8"), "I32": np.dtype("<i4"), "F32": np.dtype("<f4")}
+_DTYPE_NAMES = {dtype: name for name, dtype in _DTYPES.items()}
+_HEADER_ALIGNMENT = 8  # safetensors pads the header with spaces so tensor data starts aligned
 _REQUIRED = ("layer_sizes", "node_importance", "node_position", "edge_source", "edge_target",
              "edge_weight", "edge_importance")  # fmt: skip
 _PROCESSED = ("edge_offsets", "edge_points")
@@ -60,9 +62,7 @@ def save(network: Network, path: str | os.PathLike[str]) -> None:
     clash = sorted(set(network.metadata) & set(_RESERVED_METADATA))
     if clash:
         raise FormatError(f"metadata: keys {clash} are written by nnscape itself and cannot be set")
-    tensors: dict[str, np.ndarray] = {
-        name: np.ascontiguousarray(getattr(network, name)) for name in _REQUIRED
-    }
+    tensors: dict[str, np.ndarray] = {name: np.ascontiguousarray(getattr(network, name)) for name in _REQUIRED}
     if network.edge_offsets is not None and network.edge_points is not None:
         tensors["edge_offsets"] = np.ascontiguousarray(network.edge_offsets)
         tensors["edge_points"] = np.ascontiguousarray(network.edge_points)
@@ -74,7 +74,30 @@ def save(network: Network, path: str | os.PathLike[str]) -> None:
         "created_by": f"nnscape {__version__}",
         **network.metadata,
     }
-    atomic_write_bytes(path, safetensors_bytes(tensors, metadata=metadata))
+    atomic_write_bytes(path, _encode(tensors, metadata))
+
+
+def _encode(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> bytes:
+    """The safetensors bytes of ``tensors`` (little-endian) with ``metadata``.
+
+    Tensors are laid out widest dtype first, then by name, so every tensor starts at a multiple of its item
+    size and the viewer can view the buffer as typed arrays without copying.
+    """
+    header: dict[str, Any] = {"__metadata__": dict(sorted(metadata.items()))}
+    blobs, offset = [], 0
+    for name in sorted(tensors, key=lambda n: (-tensors[n].dtype.itemsize, n)):
+        array = tensors[name]
+        blob = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
+        header[name] = {
+            "dtype": _DTYPE_NAMES[array.dtype.newbyteorder("<")],
+            "shape": list(array.shape),
+            "data_offsets": [offset, offset + len(blob)],
+        }
+        blobs.append(blob)
+        offset += len(blob)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % _HEADER_ALIGNMENT)
+    return b"".join([struct.pack("<Q", len(text)), text, *blobs])
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
@@ -173,7 +196,7 @@ def _check_metadata(header: Mapping[str, Any], name: str) -> dict[str, str]:
 def _tensor(entry: Any, key: str, data: bytes, body_start: int, name: str) -> np.ndarray:
     if not isinstance(entry, dict):
         raise FormatError(f"{name}: field {key} has a malformed header entry")
-    dtype = _DTYPES.get(entry.get("dtype"))  # type: ignore[arg-type]
+    dtype = _DTYPES.get(str(entry.get("dtype")))
     if dtype is None:
         raise FormatError(f"{name}: field {key} has unsupported dtype {entry.get('dtype')!r}")
     shape, offsets = entry.get("shape"), entry.get("data_offsets")
@@ -191,4 +214,5 @@ def _tensor(entry: Any, key: str, data: bytes, body_start: int, name: str) -> np
     if end > len(data):
         raise FormatError(f"{name}: field {key} runs past the end of the file (truncated)")
     # Native-endian copy: the arrays outlive ``data`` and are compared against int32/float32 dtypes.
-    return np.frombuffer(data, dtype=dtype, count=count, offset=begin).reshape(shape).astype(dtype.newbyteorder("="))
+    array: np.ndarray = np.frombuffer(data, dtype=dtype, count=count, offset=begin)
+    return array.reshape(shape).astype(dtype.newbyteorder("="))

@@ -19,9 +19,7 @@ def layer_z(n_layers: int, *, layer_distance: float) -> npt.NDArray[np.float32]:
     return ((np.arange(n_layers) - (n_layers - 1) / 2) * layer_distance).astype(np.float32)
 
 
-def grid_layout(
-    layer_sizes: Sequence[int], *, layer_width: float, layer_distance: float
-) -> npt.NDArray[np.float32]:
+def grid_layout(layer_sizes: Sequence[int], *, layer_width: float, layer_distance: float) -> npt.NDArray[np.float32]:
     """``(N, 3) float32`` node positions: node i of a layer of n sits at column ``i mod q``, row ``i // q``.
 
     ``q = ceil(sqrt(n))`` and the spacing is ``layer_width / q``, cell-centred, so a 784-node input layer shows

@@ -221,9 +221,7 @@ def _expect_finite(value: np.ndarray, name: str) -> None:
 def _expect_unit_interval(value: np.ndarray, name: str) -> None:
     _expect_finite(value, name)
     if value.size and (value.min() < 0 or value.max() > 1):
-        raise FormatError(
-            f"{name}: values must lie in [0, 1], got range [{float(value.min())}, {float(value.max())}]"
-        )
+        raise FormatError(f"{name}: values must lie in [0, 1], got range [{float(value.min())}, {float(value.max())}]")
 
 
 def _expect_edges_between_layers(source: np.ndarray, target: np.ndarray, sizes: np.ndarray) -> None:
