@@ -18,7 +18,7 @@ from nnscape.errors import NnscapeError
 __all__ = ["main"]
 
 # Order of appearance in ``nnscape --help``.
-COMMANDS = ("generate", "info")
+COMMANDS = ("generate", "info", "view")
 
 
 def build_parser() -> argparse.ArgumentParser:
