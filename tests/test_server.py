@@ -263,9 +263,10 @@ def test_the_page_and_its_assets_come_from_the_package_bundle(
         page = client.get("/?network=plain.nnscape")
         assert page.status_code == 200
         assert "<title>nnscape</title>" in page.text
-        assert client.get("/assets/viewer.js").text == "console.log('viewer')"
+        assert client.get("/static/assets/viewer.js").text == "console.log('viewer')"
         assert client.get("/plain.nnscape").status_code == 404  # the served folder is not static
-        assert client.get("/assets/../../served/plain.nnscape").status_code == 404
+        assert client.get("/static/plain.nnscape").status_code == 404
+        assert client.get("/static/%2e%2e/%2e%2e/served/plain.nnscape").status_code == 404
 
 
 def test_without_a_built_viewer_the_page_says_how_to_build_it(
@@ -312,10 +313,10 @@ def test_a_partial_config_fills_in_defaults(client: TestClient) -> None:
     ("name", "body", "message"),
     [
         ("processing", {"prune_percentage": 1.0}, "prune_percentage: 1.0 is not allowed; expected a value in [0, 1)"),
-        ("processing", {"smoothing_iterations": "8"}, "smoothing_iterations: \"8\" is not allowed"),
+        ("processing", {"smoothing_iterations": "8"}, 'smoothing_iterations: "8" is not allowed'),
         ("processing", {"bandwidth": 0.5}, "unknown processing key 'bandwidth'"),
         ("rendering", {"edges": {"size": -1}}, "edges.size: -1 is not allowed"),
-        ("rendering", {"node_mode": "cube"}, "node_mode: \"cube\" is not allowed"),
+        ("rendering", {"node_mode": "cube"}, 'node_mode: "cube" is not allowed'),
         ("rendering", [1, 2], "Input should be a valid dictionary"),
     ],
 )

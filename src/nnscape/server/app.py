@@ -24,11 +24,13 @@ __all__ = ["LOOPBACK_HOSTS", "STATIC_DIR", "create_app"]
 # The viewer bundle, built from web/ by the package build (never from the served folder).
 STATIC_DIR = Path(__file__).parent / "static"
 INDEX_FILE = "index.html"
+# Where the page finds the bundle (its index.html loads ./static/viewer.js).
+STATIC_ROUTE = "/static"
 NOT_BUILT_STATUS = 503
 NOT_BUILT_MESSAGE = (
     "The nnscape viewer was not built, so there is no page to show ({index} is missing).\n"
     "Install nnscape from a clone with Node.js and npm on the PATH: `pip install .` bundles web/ into the "
-    "package (or run `npm ci && npm run build` in web/). The API under /api/ works without it.\n"
+    "package (`pip install -e .` for a development install). The API under /api/ works without it.\n"
 )
 # Host headers accepted by default: a page on another site cannot reach this server by DNS rebinding.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
@@ -80,5 +82,5 @@ def create_app(
         return FileResponse(page, headers={"Cache-Control": "no-cache"})
 
     if STATIC_DIR.is_dir():
-        app.mount("/", StaticFiles(directory=STATIC_DIR), name="static")
+        app.mount(STATIC_ROUTE, StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -135,6 +135,8 @@ def view(
     _announce(url_of(sock), served, host, open_browser, blocking=True)
     try:
         _server(app).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn shut down cleanly, then passed Ctrl+C on: stopping is the normal end
+        pass
     finally:
         sock.close()
     return None
