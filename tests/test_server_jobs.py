@@ -306,3 +306,17 @@ def test_a_real_processing_job_end_to_end(client: TestClient, folder: Path) -> N
     entry = next(e for e in client.get("/api/networks").json() if e["name"] == status["output"])
     assert entry["kind"] == "processed"
     assert entry["samples"] == network.n_samples
+
+
+def test_a_real_processing_job_stops_when_asked(client: TestClient, folder: Path) -> None:
+    pytest.importorskip("nnscape.processing")
+    random_network([30, 20, 5], seed=0).save(folder / "larger.nnscape")
+    before = files(folder)
+    response = client.post("/api/jobs", json={"network": "larger.nnscape", "config": {}})  # defaults: many steps
+    job_id = response.json()["id"]
+    wait_until(lambda: client.get(f"/api/jobs/{job_id}").json()["step"] >= 1, "the first progress step")
+    client.delete(f"/api/jobs/{job_id}")
+    status = final_status(client, job_id)
+    assert status["state"] == "cancelled"
+    assert status["step"] < status["total"] or status["phase"] != "edges"
+    assert files(folder) == before

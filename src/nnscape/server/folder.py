@@ -75,46 +75,37 @@ class NetworkFolder:
 
     def load(self, name: str) -> Network:
         """Read and validate the listed file ``name``; errors name the file, not the server's path."""
-        from nnscape.io import loads
+        return _read(self.resolve(name), name)
 
-        try:
-            data = self.resolve(name).read_bytes()
-        except OSError as exc:
-            raise FormatError(f"{name}: cannot read file ({exc.strerror})") from exc
-        return loads(data, name=name)
+    def summaries(self) -> list[dict[str, Any]]:
+        """Every file's list entry, newest first (see :func:`nnscape.summary.summarize`); broken ones say why."""
+        entries = []
+        for name in self.names():
+            try:
+                entries.append(self._summary(name))
+            except FileNotFoundError:  # removed while we looked
+                continue
+        return entries
 
-    def summary(self, name: str) -> dict[str, Any]:
-        """The list entry of one file (see :func:`nnscape.summary.summarize`); broken files say why."""
+    def _summary(self, name: str) -> dict[str, Any]:
         from nnscape.summary import summarize
 
-        stat = self.resolve(name).stat()
+        path = self.root / name
+        stat = path.stat()
         with self._cache_lock:
             entry = self._cache.get(name)
         if entry is not None and (entry.size, entry.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
             return entry.summary
         base: dict[str, Any] = {"name": name, "size_bytes": stat.st_size, "modified": stat.st_mtime}
         try:
-            network = self.load(name)
-        except ClientError:
-            raise
+            info = summarize(_read(path, name))
         except NnscapeError as exc:
             summary = base | {"broken": True, "error": str(exc)}
         else:
-            info = summarize(network)
             summary = base | {key: info[key] for key in _LIST_FIELDS} | {"broken": False}
         with self._cache_lock:
             self._cache[name] = _CacheEntry(stat.st_size, stat.st_mtime_ns, summary)
         return summary
-
-    def summaries(self) -> list[dict[str, Any]]:
-        """Every file's list entry, newest first; a file removed meanwhile is skipped."""
-        entries = []
-        for name in self.names():
-            try:
-                entries.append(self.summary(name))
-            except (ClientError, FileNotFoundError):
-                continue
-        return entries
 
     # -- writing -----------------------------------------------------------------------------------------
 
@@ -140,6 +131,16 @@ class NetworkFolder:
         """A visible ``*.nnscape`` regular file directly in the folder (a link must stay inside it)."""
         visible = path.name.endswith(SUFFIX) and not path.name.startswith(".")
         return visible and path.is_file() and path.resolve().parent == self.root
+
+
+def _read(path: Path, name: str) -> Network:
+    from nnscape.io import loads
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FormatError(f"{name}: cannot read file ({exc.strerror})") from exc
+    return loads(data, name=name)
 
 
 _LIST_FIELDS = ("kind", "layer_sizes", "classes", "class_names", "edges", "pruned_edges", "samples")

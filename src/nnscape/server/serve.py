@@ -29,6 +29,8 @@ from nnscape.server.folder import NetworkFolder
 __all__ = ["Viewer", "serve_in_thread", "view"]
 
 DEFAULT_HOST = "127.0.0.1"
+# Listening addresses that only this machine can reach; any other one serves the folder to the network.
+_LOOPBACK_ADDRESSES = (DEFAULT_HOST, "localhost", "::1")
 # Open event streams get this long to finish when the server stops before they are cut.
 GRACEFUL_SHUTDOWN_S = 2
 STARTUP_TIMEOUT_S = 30.0
@@ -123,7 +125,7 @@ def view(
     :class:`Viewer` with its ``url`` and ``stop`` is returned.
     """
     served, initial = _prepare_folder(network_or_paths, folder)
-    allowed = LOOPBACK_HOSTS if host in (DEFAULT_HOST, "localhost", "::1") else ("*",)
+    allowed = LOOPBACK_HOSTS if host in _LOOPBACK_ADDRESSES else ("*",)
     app = create_app(served, initial=initial, allowed_hosts=allowed)
     if block is None:
         block = not _interactive()
@@ -144,7 +146,7 @@ def view(
 
 def _announce(url: str, served: Path, host: str, open_browser: bool, *, blocking: bool) -> None:
     print(f"nnscape viewer at {url} serving {served}" + (" (Ctrl+C to stop)" if blocking else ""), flush=True)
-    if host not in (DEFAULT_HOST, "localhost", "::1"):
+    if host not in _LOOPBACK_ADDRESSES:
         print(f"warning: listening on {host}: anyone who can reach it can read and write networks in {served}")
     if open_browser and not webbrowser.open(url):
         print("could not open a browser; open the address above yourself")
