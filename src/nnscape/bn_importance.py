@@ -1,0 +1,270 @@
+"""Per-class node importance by batch-norm fine-tuning, and edge importance (ALGORITHM.md 1.1 and 1.2).
+
+For every class k the trained network is frozen, a scale-only batch norm (γ, no β, eps 1e-3) is put over the
+input of every Linear layer (the raw inputs and every hidden layer), the output is replaced by a frozen
+two-way head (logit k against the sum of the other logits), and only the γ's are trained on class-k-versus-rest
+data with an L1 penalty. A node that matters for class k keeps a large |γ|; the penalty pushes the others to 0.
+
+All C classes are trained at once as one batched model: γ_l has shape ``(C, n_l)``, every step carries one
+mini-batch per class, ``(C, batch, n_l)``, and the frozen weights are shared, so each layer is one large matrix
+product. Since the classes' γ's are separate parameters, the summed loss and Adam (element-wise) give exactly
+the updates of C separate runs.
+
+Batch statistics. The reference trained with Keras ``BatchNormalization`` under ``fit``, which normalises with
+the statistics of the current mini-batch (the moving averages only serve inference, which importance never
+uses). We do the same: each class's mini-batch is normalised by its own mean and (biased) variance. This is
+also what sends constant inputs to 0: they normalise to 0, so γ gets no gradient but the penalty's.
+
+Sampling. Each epoch, class k's data is every training example of class k ("k") plus an equally large random
+sample drawn without replacement from the other classes only ("rest"; with replacement when the other classes
+hold fewer examples), shuffled together. Every class takes the same number of steps per epoch,
+``ceil(2 · max_k n_k / batch_size)``, so smaller classes cycle through their shuffled data again; every batch is
+full, which keeps the batch statistics sound.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F  # noqa: N812
+from torch import nn
+
+from nnscape.config import ProcessingConfig
+from nnscape.datasets import as_tensors, check_fits
+from nnscape.errors import ConfigError, DataError, ModelError
+from nnscape.generate import one_hot_output
+from nnscape.layout import grid_layout
+from nnscape.network import Network, dense_edges
+from nnscape.progress import ProgressCallback, check_cancelled, report
+from nnscape.torch_models import MlpChain, mlp_chain
+
+__all__ = ["PENALTIES", "edge_importance", "fine_tune_gammas", "importance"]
+
+Penalty = Literal["l1", "l2", "none"]
+PENALTIES: tuple[Penalty, ...] = ("l1", "l2", "none")
+BN_EPS = 1e-3  # Keras BatchNormalization's default, as in the reference
+MIN_CLASSES, MAX_CLASSES = 2, 100
+MIN_BATCH = 2  # batch statistics need two examples
+PHASE = "importance"
+LABEL_CLASS, LABEL_REST = 0, 1
+
+
+def importance(
+    model: nn.Module,
+    data: object,
+    *,
+    epochs: int = 20,
+    penalty: Penalty = "l1",
+    strength: float = 0.01,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    seed: int = 0,
+    device: str | torch.device | None = None,
+    class_names: Sequence[str] | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> Network:
+    """Per-class node importance and edge importance of an MLP, as a :class:`Network` of kind "network".
+
+    ``model`` is read by :func:`nnscape.torch_models.mlp_chain` and never modified; its last Linear gives the
+    C class logits. ``data`` is anything :func:`nnscape.datasets.as_tensors` takes (training split of
+    :class:`~nnscape.datasets.DatasetSplits`, ``(x, y)``, Dataset, DataLoader). Class names come from
+    ``class_names``, else the data, else "0".."C-1". ``device`` defaults to CUDA when available. The same
+    inputs and ``seed`` give the same result on one device. Reports one progress event per epoch (with the
+    mean loss) and stops with :class:`~nnscape.errors.Cancelled` when ``cancel`` is set.
+
+    Node importance ``(N, C) float32``: |γ| per layer divided by the layer's maximum; output layer one-hot.
+    Edge importance ``(E,) float32``: |w| / max |W_l| per layer. Edge weights: the model's (BN-folded) weights,
+    edges in :func:`nnscape.network.dense_edges` order.
+    """
+    _check_options(epochs=epochs, penalty=penalty, strength=strength, batch_size=batch_size, lr=lr)
+    chain = mlp_chain(model)
+    sizes = chain.layer_sizes
+    n_classes = sizes[-1]
+    if not MIN_CLASSES <= n_classes <= MAX_CLASSES:
+        raise ModelError(f"the model has {n_classes} outputs; nnscape handles {MIN_CLASSES} to {MAX_CLASSES} classes")
+    x, y, data_names = as_tensors(data)
+    check_fits(x, y, n_inputs=sizes[0], n_classes=n_classes)
+    names = tuple(class_names) if class_names is not None else data_names or tuple(map(str, range(n_classes)))
+    if len(names) != n_classes:
+        raise DataError(f"class_names: {len(names)} names but the model has {n_classes} outputs")
+    counts = torch.bincount(y, minlength=n_classes)
+    if (counts == 0).any():
+        missing = int(torch.nonzero(counts == 0)[0])
+        raise DataError(f"data: class {missing} ({names[missing]!r}) has no training examples")
+
+    target = torch.device(device) if device is not None else _default_device()
+    started = time.perf_counter()
+    gammas, final_loss = fine_tune_gammas(
+        chain, x, y, epochs=epochs, penalty=penalty, strength=strength, batch_size=batch_size, lr=lr, seed=seed,
+        device=target, progress=progress, cancel=cancel,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+
+    layers = [_scaled(gamma.abs().T) for gamma in gammas]
+    layers.append(one_hot_output(n_classes, n_classes))
+    weights = [w.numpy() for w in chain.weights]
+    source, target_nodes = dense_edges(sizes)
+    config = ProcessingConfig()
+    options = {
+        "method": "batchnorm-gamma", "epochs": epochs, "penalty": penalty, "strength": strength,
+        "batch_size": batch_size, "lr": lr, "seed": seed, "bn_eps": BN_EPS, "device": target.type,
+        "final_loss": final_loss,
+    }  # fmt: skip
+    network = Network(
+        layer_sizes=np.asarray(sizes, np.int64),
+        node_importance=np.concatenate(layers).astype(np.float32),
+        node_position=grid_layout(sizes, layer_width=config.layer_width, layer_distance=config.layer_distance),
+        edge_source=source,
+        edge_target=target_nodes,
+        edge_weight=np.concatenate([w.T.ravel() for w in weights]).astype(np.float32),
+        edge_importance=edge_importance(weights),
+        class_names=names,
+        metadata={
+            "source": json.dumps(
+                {"model": type(model).__name__, "layers": sizes, "linear_layers": list(chain.names),
+                 "training_examples": int(x.shape[0])}
+            ),
+            "importance_config": json.dumps(options),
+            "importance_seconds": f"{seconds:.3f}",
+        },
+    )  # fmt: skip
+    network.validate()
+    return network
+
+
+def edge_importance(weights: Sequence[np.ndarray]) -> np.ndarray:
+    """``(E,) float32``: ``|w| / max|W_l|`` per layer, edges source-major (``W_l.T.ravel()``) as in dense_edges.
+
+    ``weights[l]`` is the ``(n_{l+1}, n_l)`` weight matrix of gap ``l``; an all-zero layer gets zeros.
+    """
+    parts = []
+    for weight in weights:
+        magnitude = np.abs(np.asarray(weight, np.float32)).T.ravel()
+        peak = float(magnitude.max()) if magnitude.size else 0.0
+        parts.append(magnitude / peak if peak > 0 else magnitude)
+    return np.concatenate(parts).astype(np.float32)
+
+
+def fine_tune_gammas(
+    chain: MlpChain,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    epochs: int,
+    penalty: Penalty,
+    strength: float,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    device: torch.device,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> tuple[list[torch.Tensor], float]:
+    """Train the γ's of all classes at once; returns ``[(C, n_l) float32 CPU tensors per layer], final loss``.
+
+    ``x`` is ``(n, n_0) float32``, ``y`` ``(n,) int64`` with every class ``0..C-1`` present,
+    ``C = chain.layer_sizes[-1]``. The final loss is the mean over the last epoch of the summed per-class loss.
+    """
+    sizes = chain.layer_sizes
+    n_classes = sizes[-1]
+    counts = torch.bincount(y, minlength=n_classes)
+    order = torch.argsort(y, stable=True)  # example indices grouped by class
+    steps = math.ceil(2 * int(counts.max()) / batch_size)
+    generator = torch.Generator().manual_seed(seed)
+
+    inputs = x.to(device)
+    weights = [w.to(device) for w in chain.weights]
+    biases = [b.to(device) for b in chain.biases]
+    pre = [[function.to(device) for function in functions] for functions in chain.pre]
+    gammas = [torch.ones(n_classes, n, device=device, requires_grad=True) for n in sizes[:-1]]
+    optimizer = torch.optim.Adam(gammas, lr=lr)
+    classes = torch.arange(n_classes, device=device)
+    final_loss = math.nan
+    for epoch in range(epochs):
+        index, labels = _epoch_batches(order, counts, steps * batch_size, generator)
+        index, labels = index.to(device), labels.to(device)
+        epoch_loss = torch.zeros((), device=device)
+        for step in range(steps):
+            check_cancelled(cancel)
+            batch = slice(step * batch_size, (step + 1) * batch_size)
+            # (B, C, n_0): row b holds example b of every class's own mini-batch. Seen as (B, C·n_l), the
+            # per-class batch norm is a plain training-mode batch norm over C·n_l channels (one fused kernel).
+            h = inputs[index[batch]]
+            for functions, gamma, weight, bias in zip(pre, gammas, weights, biases, strict=True):
+                for function in functions:
+                    h = function(h)
+                normed = F.batch_norm(h.flatten(1), None, None, gamma.flatten(), None, True, 0.0, BN_EPS)
+                h = torch.matmul(normed.view(h.shape), weight.T) + bias  # one GEMM over all classes
+            own = h[:, classes, classes]  # (B, C): class k's logit in class k's batch
+            two_way = torch.stack([own, h.sum(dim=2) - own], dim=2)
+            cross_entropy = F.cross_entropy(two_way.flatten(0, 1), labels[batch].flatten(), reduction="sum")
+            loss = cross_entropy / batch_size + strength * _penalty(gammas, penalty)  # Σ_k of class k's mean
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
+            epoch_loss += loss.detach()
+        final_loss = float(epoch_loss) / steps
+        report(progress, PHASE, epoch + 1, epochs, loss=final_loss / n_classes)
+    return [gamma.detach().cpu() for gamma in gammas], final_loss
+
+
+def _epoch_batches(
+    order: torch.Tensor, counts: torch.Tensor, span: int, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(span, C) int64`` example indices and 0/1 labels (class k / rest): column k is class k's epoch."""
+    total = int(order.shape[0])
+    starts = torch.cumsum(counts, 0) - counts
+    rows_index, rows_label = [], []
+    for start, count in zip(starts.tolist(), counts.tolist(), strict=True):
+        n_rest = total - count
+        if n_rest >= count:
+            position = torch.randperm(n_rest, generator=generator)[:count]
+        else:
+            position = torch.randint(n_rest, (count,), generator=generator)
+        position = position + (position >= start) * count  # skip class k's block in ``order``
+        members = torch.cat([order[start : start + count], order[position]])
+        labels = torch.cat([torch.full((count,), LABEL_CLASS), torch.full((count,), LABEL_REST)])
+        shuffle = torch.randperm(2 * count, generator=generator).repeat(math.ceil(span / (2 * count)))[:span]
+        rows_index.append(members[shuffle])
+        rows_label.append(labels[shuffle])
+    return torch.stack(rows_index, dim=1), torch.stack(rows_label, dim=1)
+
+
+def _penalty(gammas: list[torch.Tensor], penalty: Penalty) -> torch.Tensor:
+    if penalty == "l1":
+        return torch.stack([gamma.abs().sum() for gamma in gammas]).sum()
+    if penalty == "l2":
+        return torch.stack([gamma.square().sum() for gamma in gammas]).sum()
+    return torch.zeros((), device=gammas[0].device)
+
+
+def _scaled(values: torch.Tensor) -> np.ndarray:
+    """``(n, C)`` values divided by their maximum (left as is when all zero), as float32 numpy."""
+    array = values.numpy().astype(np.float32)
+    peak = float(array.max()) if array.size else 0.0
+    return array / peak if peak > 0 else array
+
+
+def _default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _check_options(*, epochs: int, penalty: str, strength: float, batch_size: int, lr: float) -> None:
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ConfigError(f"epochs: expected a whole number >= 1, got {epochs!r}")
+    if penalty not in PENALTIES:
+        raise ConfigError(f"penalty: expected one of {', '.join(PENALTIES)}, got {penalty!r}")
+    if not math.isfinite(strength) or strength < 0:
+        raise ConfigError(f"strength: expected a number >= 0, got {strength!r}")
+    if not isinstance(batch_size, int) or batch_size < MIN_BATCH:
+        raise ConfigError(f"batch_size: expected a whole number >= {MIN_BATCH}, got {batch_size!r}")
+    if not math.isfinite(lr) or lr <= 0:
+        raise ConfigError(f"lr: expected a number > 0, got {lr!r}")

@@ -1,0 +1,56 @@
+"""``nnscape importance``: per-class node and edge importance of a model on a data set, as a .nnscape file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from nnscape.cli.common import output_path, progress_bars
+
+PENALTY_CHOICES = ("l1", "l2", "none")
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("importance", help="estimate per-class importance of a model's neurons")
+    parser.add_argument("model", metavar="MODEL", help="TorchScript, torch.export .pt2 or nnscape train checkpoint")
+    parser.add_argument("--data", required=True, help="digits, fashion-mnist, idx:FOLDER, or a .npz/.pt file")
+    parser.add_argument("--out", required=True, help="the .nnscape file to write")
+    parser.add_argument("--epochs", type=int, default=20, help="fine-tuning epochs (default 20)")
+    parser.add_argument("--penalty", choices=PENALTY_CHOICES, default="l1", help="penalty on γ (default l1)")
+    parser.add_argument("--strength", type=float, default=0.01, help="penalty weight (default 0.01)")
+    parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 0.001)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from nnscape.bn_importance import importance
+    from nnscape.datasets import load_dataset
+    from nnscape.errors import ConfigError
+    from nnscape.torch_models import load_model
+
+    out = output_path(args.out)
+    if args.device is not None and args.device not in ("cpu", "cuda"):
+        raise ConfigError(f"--device {args.device!r}: expected cpu or cuda")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda: no CUDA device is available")
+    model = load_model(args.model)
+    splits = load_dataset(args.data)
+    with progress_bars(quiet=args.quiet) as progress:
+        network = importance(
+            model, splits, epochs=args.epochs, penalty=args.penalty, strength=args.strength, lr=args.lr,
+            seed=args.seed, device=args.device, progress=progress,
+        )  # fmt: skip
+    source = {**json.loads(network.metadata["source"]), "model_file": str(args.model), "data": args.data}
+    network = network.with_changes(metadata={**network.metadata, "source": json.dumps(source)})
+    network.save(out)
+    seconds = float(network.metadata["importance_seconds"])
+    print(
+        f"wrote {out}: layers {','.join(map(str, network.layer_sizes.tolist()))}, {network.n_classes} classes, "
+        f"{network.n_edges} edges ({seconds:.1f} s)"
+    )
+    return 0
