@@ -159,6 +159,19 @@ def test_event_stream_sends_each_phase_then_the_final_state(
     assert all(event["state"] in ("queued", "running") for event in events[:-1])
 
 
+def test_an_idle_event_stream_sends_keep_alive_comments(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    held = FakeProcessing(hold=True)
+    monkeypatch.setattr(runner, "_default_process", lambda: held)
+    monkeypatch.setattr(runner, "KEEPALIVE_S", 0.02)
+    job_id = start(client)
+    with client.stream("GET", f"/api/jobs/{job_id}/events") as response:
+        lines = response.iter_lines()
+        assert next(lines).startswith("data: ")
+        assert ": keep-alive" in [next(lines) for _ in range(3)]
+        held.release.set()
+        assert json.loads([line for line in lines if line.startswith("data: ")][-1][6:])["state"] == "done"
+
+
 def test_event_stream_of_a_finished_job_is_its_final_state(client: TestClient, fake: FakeProcessing) -> None:
     job_id = start(client)
     final = final_status(client, job_id)

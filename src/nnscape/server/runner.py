@@ -206,7 +206,7 @@ class JobManager:
             while True:
                 try:
                     snapshot = await asyncio.wait_for(queue.get(), KEEPALIVE_S)
-                except TimeoutError:
+                except asyncio.TimeoutError:  # the builtin TimeoutError only from Python 3.11
                     yield None
                     continue
                 yield snapshot
