@@ -22,7 +22,7 @@ from nnscape.errors import FormatError
 from nnscape.generate import random_network
 from nnscape.io import loads
 from nnscape.network import Network
-from nnscape.progress import ProgressCallback, check_cancelled, report
+from nnscape.progress import ProgressCallback, ProgressEvent, check_cancelled, report
 from nnscape.server import create_app, runner
 from test_server import straight_processed
 
@@ -178,6 +178,12 @@ def test_event_stream_of_a_finished_job_is_its_final_state(client: TestClient, f
     with client.stream("GET", f"/api/jobs/{job_id}/events") as response:
         lines = [line for line in response.iter_lines() if line]
     assert [json.loads(line[len("data: ") :]) for line in lines] == [final]
+
+
+def test_figures_that_are_not_finite_are_left_out_of_the_status() -> None:
+    job = runner.Job("id", "tiny.nnscape", "out.nnscape", ProcessingConfig(), 0, None)
+    job.on_progress(ProgressEvent("edges", 1, 2, {"bandwidth": 0.5, "loss": float("nan"), "ink": float("inf")}))
+    assert job.snapshot()["values"] == {"bandwidth": 0.5}
 
 
 def test_a_stopped_job_writes_nothing(client: TestClient, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 import time
 import uuid
@@ -124,7 +125,8 @@ class Job:
         with self._lock:
             new_phase = event.phase != self.phase
             self.phase, self.step, self.total = event.phase, event.step, event.total
-            self.values = {key: float(value) for key, value in event.values.items()}
+            # JSON has no NaN or infinity; a figure that is not finite is left out rather than break the stream.
+            self.values = {key: float(v) for key, v in event.values.items() if math.isfinite(v)}
             now = time.monotonic()
             if new_phase or event.step >= event.total or now - self._last_event >= MIN_EVENT_INTERVAL_S:
                 self._last_event = now
