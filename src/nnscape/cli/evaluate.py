@@ -1,0 +1,54 @@
+"""``nnscape evaluate``: pruning curves that show whether the importance knows which weights matter."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from nnscape.errors import NnscapeError
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "evaluate", help="pruning curves of a model by importance, magnitude and random order (CSV, PNG, SVG)"
+    )
+    parser.add_argument("model", help="a model checkpoint (as written by `nnscape train`)")
+    parser.add_argument("--data", required=True, help="digits, fashion-mnist, idx:FOLDER or a .npz/.pt file")
+    parser.add_argument("--out", required=True, help="folder for the CSV and plot files (created if missing)")
+    parser.add_argument(
+        "--network", help="the model's importance file (.nnscape, kind network); default: estimate it now"
+    )
+    parser.add_argument("--epochs", type=int, default=20, help="importance fine-tuning epochs (default 20)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from nnscape.bn_importance import importance
+    from nnscape.cli.common import progress_bars
+    from nnscape.datasets import load_dataset
+    from nnscape.evaluation import HEADLINE_FRACTION, ORDER_LABELS, ORDERS, pruning_curves, write_report
+    from nnscape.io import load
+    from nnscape.torch_models import load_model
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise NnscapeError(f"--out {out}: is a file, expected a folder")
+    model = load_model(args.model)
+    splits = load_dataset(args.data)
+    with progress_bars(quiet=args.quiet) as progress:
+        if args.network:
+            network = load(args.network)
+        else:
+            network = importance(
+                model, splits, epochs=args.epochs, seed=args.seed, class_names=splits.class_names, progress=progress
+            )
+        curves = pruning_curves(model, network, splits, seed=args.seed, progress=progress)
+    out.mkdir(parents=True, exist_ok=True)
+    written = write_report(curves, out, title=f"{Path(args.model).name} on {args.data}")
+    print(f"test accuracy at {HEADLINE_FRACTION:.0%} of edges pruned:")
+    for order in ORDERS:
+        print(f"  {ORDER_LABELS[order]:<34} {curves.accuracy_at(order, HEADLINE_FRACTION):.3f}")
+    print("wrote " + ", ".join(str(path) for path in written))
+    return 0
