@@ -1,0 +1,198 @@
+/**
+ * The loaded network as three.js objects: a node layer and an edge layer, each one draw call, rebuilt when
+ * its mode changes, recoloured in place when the class view changes, re-uniformed when a setting changes.
+ * Reads the state; never writes it.
+ */
+
+import { Box3, Group, type PerspectiveCamera, Sphere, Vector3 } from "three";
+import { nodeColours, sampleColours } from "../colours.js";
+import type { NetworkData } from "../format.js";
+import { type EdgeSamples, edgeSamples, nodeScores } from "../samples.js";
+import type { Change, ViewerState } from "../state.js";
+import { type Layer, lineLayer, pointLayer, segmentLayer, sphereLayer } from "./layers.js";
+import { impostorMaterial, lineMaterial, pointMaterial, Shading } from "./materials.js";
+
+/** Everything derived once per network: typed arrays the layers share. */
+interface Derived {
+  readonly data: NetworkData;
+  readonly nodeScore: Float32Array;
+  readonly nodeColour: Float32Array;
+  readonly nodeFactor: Float32Array;
+  readonly nodeScoreAndT: Float32Array;
+  readonly samples: EdgeSamples;
+  readonly sampleColour: Float32Array;
+}
+
+export class NetworkView {
+  readonly group = new Group();
+  /** Bounding box of the nodes (the layout), for camera presets. */
+  readonly layoutBox = new Box3();
+  /** Bounding sphere of nodes and samples, for the relative depth ε. */
+  readonly bounds = new Sphere();
+  private readonly nodeShading = new Shading();
+  private readonly edgeShading = new Shading();
+  private readonly shadings: readonly Shading[] = [this.nodeShading, this.edgeShading];
+  private derived: Derived | null = null;
+  private nodeLayer: Layer | null = null;
+  private edgeLayer: Layer | null = null;
+  private nodeMode = "";
+  private edgeMode = "";
+  private readonly unsubscribe: () => void;
+  private readonly scratch = new Vector3();
+
+  /** `samplesPerUnit`: sampling of straight edges in unprocessed files (the processing sampling rate). */
+  constructor(
+    private readonly state: ViewerState,
+    private readonly samplesPerUnit: () => number,
+  ) {
+    this.unsubscribe = state.subscribe((change) => this.onChange(change));
+  }
+
+  get edgeSampleCount(): number {
+    return this.derived?.samples.count ?? 0;
+  }
+
+  private onChange(change: Change): void {
+    if (change === "network") this.rebuild();
+    else if (change === "render") this.applyRender();
+    else if (change === "classView") this.recolour();
+  }
+
+  private rebuild(): void {
+    this.clearLayers();
+    const loaded = this.state.network;
+    if (loaded === null) {
+      this.derived = null;
+      return;
+    }
+    const data = loaded.data;
+    const nodeScore = nodeScores(data);
+    const samples = edgeSamples(data, nodeScore, this.samplesPerUnit());
+    const nodeScoreAndT = new Float32Array(2 * data.nNodes);
+    for (let n = 0; n < data.nNodes; n++) nodeScoreAndT[2 * n] = nodeScore[n] as number;
+    this.derived = {
+      data,
+      nodeScore,
+      nodeColour: new Float32Array(4 * data.nNodes),
+      nodeFactor: new Float32Array(data.nNodes),
+      nodeScoreAndT,
+      samples,
+      sampleColour: new Float32Array(4 * samples.count),
+    };
+    this.layoutBox.setFromArray(data.nodePosition);
+    const all = new Box3().setFromArray(samples.points).union(this.layoutBox);
+    all.getBoundingSphere(this.bounds);
+    this.computeColours();
+    this.applyRender();
+  }
+
+  private computeColours(): void {
+    const d = this.derived;
+    if (d === null) return;
+    nodeColours(d.data, d.nodeScore, this.state.classView, d.nodeColour, d.nodeFactor);
+    sampleColours(d.data, d.samples, d.nodeColour, d.nodeFactor, d.sampleColour);
+  }
+
+  private recolour(): void {
+    this.computeColours();
+    this.nodeLayer?.coloursChanged();
+    this.edgeLayer?.coloursChanged();
+  }
+
+  private applyRender(): void {
+    const setting = (key: string): number => this.state.number(key);
+    this.nodeShading.apply(setting, "nodes");
+    this.edgeShading.apply(setting, "edges");
+    const nodeMode = String(this.state.render["node_mode"]);
+    const edgeMode = String(this.state.render["edge_mode"]);
+    const d = this.derived;
+    if (d === null) return;
+    if (nodeMode !== this.nodeMode || this.nodeLayer === null) {
+      this.replace("node", this.buildNodes(nodeMode, d));
+      this.nodeMode = nodeMode;
+    }
+    if (edgeMode !== this.edgeMode || this.edgeLayer === null) {
+      this.replace("edge", this.buildEdges(edgeMode, d));
+      this.edgeMode = edgeMode;
+    }
+  }
+
+  private buildNodes(mode: string, d: Derived): Layer | null {
+    const arrays = {
+      positions: d.data.nodePosition,
+      colours: d.nodeColour,
+      scoreAndT: d.nodeScoreAndT,
+      count: d.data.nNodes,
+    };
+    const shading = this.nodeShading;
+    switch (mode) {
+      case "sphere":
+        return sphereLayer(arrays, impostorMaterial(shading, { segment: false, transparent: false }));
+      case "transparent_sphere":
+        return sphereLayer(arrays, impostorMaterial(shading, { segment: false, transparent: true }));
+      case "point":
+        return pointLayer(arrays, pointMaterial(shading));
+      default:
+        return null;
+    }
+  }
+
+  private buildEdges(mode: string, d: Derived): Layer | null {
+    const arrays = {
+      positions: d.samples.points,
+      colours: d.sampleColour,
+      scoreAndT: d.samples.scoreAndT,
+      count: d.samples.count,
+    };
+    const shading = this.edgeShading;
+    switch (mode) {
+      case "sphere":
+        return sphereLayer(arrays, impostorMaterial(shading, { segment: false, transparent: false }));
+      case "transparent_sphere":
+        return sphereLayer(arrays, impostorMaterial(shading, { segment: false, transparent: true }));
+      case "transparent_ellipsoid":
+        return segmentLayer(arrays, impostorMaterial(shading, { segment: true, transparent: true }));
+      case "line":
+        return lineLayer(arrays, d.samples.offsets, lineMaterial(shading));
+      case "point":
+        return pointLayer(arrays, pointMaterial(shading));
+      default:
+        return null;
+    }
+  }
+
+  private replace(which: "node" | "edge", next: Layer | null): void {
+    const previous = which === "node" ? this.nodeLayer : this.edgeLayer;
+    if (previous !== null) {
+      this.group.remove(previous.object);
+      previous.dispose();
+    }
+    if (next !== null) this.group.add(next.object);
+    if (which === "node") this.nodeLayer = next;
+    else this.edgeLayer = next;
+  }
+
+  /** Per frame: the view-space depth range of the network and the point-size scale (no allocation). */
+  updateCamera(camera: PerspectiveCamera, viewportHeight: number): void {
+    const distance = this.scratch.copy(this.bounds.center).applyMatrix4(camera.matrixWorldInverse).z * -1;
+    const radius = this.bounds.radius;
+    const pixelsPerUnit = viewportHeight / (2 * Math.tan((camera.fov * Math.PI) / 360));
+    for (const shading of this.shadings) {
+      shading.uniforms.depthRange.value.set(distance - radius, distance + radius);
+      shading.uniforms.pixelsPerUnit.value = pixelsPerUnit;
+    }
+  }
+
+  private clearLayers(): void {
+    this.replace("node", null);
+    this.replace("edge", null);
+    this.nodeMode = "";
+    this.edgeMode = "";
+  }
+
+  dispose(): void {
+    this.unsubscribe();
+    this.clearLayers();
+    this.derived = null;
+  }
+}

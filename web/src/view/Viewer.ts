@@ -1,0 +1,152 @@
+/**
+ * The three.js side: renderer, camera, orbit controls, the network view and the frame loop. Frames are drawn
+ * only when something changed or the orbit turns, so an idle viewer costs nothing.
+ */
+
+import { Box3, Color, PerspectiveCamera, Scene, Vector3, WebGLRenderer } from "three";
+import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
+import type { ViewerState } from "../state.js";
+import { applyPreset, DEFAULT_PRESET, FIELD_OF_VIEW_DEGREES } from "./camera.js";
+import { NetworkView } from "./NetworkView.js";
+
+const BACKGROUND = 0xffffff;
+const ORBIT_SPEED = 1.0; // OrbitControls units: 2 = one turn per 30 s
+const FPS_WINDOW_MS = 1000;
+
+export interface ViewerOptions {
+  /** Deterministic frames for tests: no device pixel ratio, and each frame finished before it counts. */
+  readonly testMode: boolean;
+  readonly samplesPerUnit: () => number;
+}
+
+export class Viewer {
+  readonly renderer: WebGLRenderer;
+  readonly camera = new PerspectiveCamera(FIELD_OF_VIEW_DEGREES, 1, 0.01, 100);
+  readonly controls: OrbitControls;
+  readonly networkView: NetworkView;
+  /** Frames drawn so far (tests wait on it). */
+  framesRendered = 0;
+  /** Frames per second over the last second of drawing. */
+  fps = 0;
+  private readonly scene = new Scene();
+  private needsRender = true;
+  private running = true;
+  private lastTime = performance.now();
+  private fpsWindowStart = performance.now();
+  private fpsFrames = 0;
+  private readonly probe = new Uint8Array(4);
+  private readonly resizeObserver: ResizeObserver;
+  private readonly unsubscribe: () => void;
+  private readonly tick = (now: number): void => this.frame(now);
+  private onFrameListeners: (() => void)[] = [];
+
+  constructor(
+    private readonly container: HTMLElement,
+    private readonly state: ViewerState,
+    private readonly options: ViewerOptions,
+  ) {
+    this.renderer = new WebGLRenderer({ antialias: true, alpha: false, preserveDrawingBuffer: false });
+    this.renderer.setPixelRatio(options.testMode ? 1 : window.devicePixelRatio);
+    this.scene.background = new Color(BACKGROUND);
+    container.appendChild(this.renderer.domElement);
+    this.controls = new OrbitControls(this.camera, this.renderer.domElement);
+    this.controls.autoRotateSpeed = ORBIT_SPEED;
+    this.controls.addEventListener("change", () => this.invalidate());
+    this.networkView = new NetworkView(state, options.samplesPerUnit);
+    this.scene.add(this.networkView.group);
+    this.unsubscribe = state.subscribe((change) => {
+      if (change === "network") this.setPreset(DEFAULT_PRESET);
+      this.controls.autoRotate = state.rotating;
+      this.invalidate();
+    });
+    this.controls.autoRotate = state.rotating;
+    this.resizeObserver = new ResizeObserver(() => this.resize());
+    this.resizeObserver.observe(container);
+    this.resize();
+    requestAnimationFrame(this.tick);
+  }
+
+  /** Draw a new frame at the next opportunity. */
+  invalidate(): void {
+    this.needsRender = true;
+  }
+
+  /** Call `listener` once after the next frame is drawn. */
+  afterNextFrame(listener: () => void): void {
+    this.onFrameListeners.push(listener);
+    this.invalidate();
+  }
+
+  setPreset(index: number): void {
+    const box = this.networkView.layoutBox;
+    if (box.isEmpty()) applyPreset(index, new Box3(new Vector3(-0.5, -0.5, -0.5), new Vector3(0.5, 0.5, 0.5)), this.camera, this.controls.target);
+    else applyPreset(index, box, this.camera, this.controls.target);
+    this.controls.update();
+    this.invalidate();
+  }
+
+  /** A PNG of the current view at the canvas's full drawing-buffer size. */
+  screenshot(): Promise<Blob> {
+    this.render(); // the drawing buffer is only valid right after a draw
+    return new Promise((resolve, reject) => {
+      this.renderer.domElement.toBlob((blob) => (blob === null ? reject(new Error("screenshot failed")) : resolve(blob)), "image/png");
+    });
+  }
+
+  private resize(): void {
+    const width = Math.max(1, this.container.clientWidth);
+    const height = Math.max(1, this.container.clientHeight);
+    this.renderer.setSize(width, height, false);
+    this.camera.aspect = width / height;
+    this.camera.updateProjectionMatrix();
+    this.invalidate();
+  }
+
+  private frame(now: number): void {
+    if (!this.running) return;
+    const seconds = (now - this.lastTime) / 1000;
+    this.lastTime = now;
+    if (this.state.rotating) this.controls.update(seconds);
+    if (this.needsRender) this.render();
+    requestAnimationFrame(this.tick);
+  }
+
+  private render(): void {
+    this.needsRender = false;
+    this.camera.updateMatrixWorld();
+    this.networkView.updateCamera(this.camera, this.renderer.domElement.height);
+    this.renderer.render(this.scene, this.camera);
+    if (this.options.testMode) {
+      // Reading one pixel waits for the GPU, so a counted frame is a finished frame.
+      const gl = this.renderer.getContext();
+      gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, this.probe);
+    }
+    this.framesRendered++;
+    this.countFps();
+    if (this.onFrameListeners.length > 0) {
+      const listeners = this.onFrameListeners;
+      this.onFrameListeners = [];
+      for (const listener of listeners) listener();
+    }
+  }
+
+  private countFps(): void {
+    this.fpsFrames++;
+    const now = performance.now();
+    if (now - this.fpsWindowStart >= FPS_WINDOW_MS) {
+      this.fps = (this.fpsFrames * 1000) / (now - this.fpsWindowStart);
+      this.fpsFrames = 0;
+      this.fpsWindowStart = now;
+    }
+  }
+
+  dispose(): void {
+    this.running = false;
+    this.unsubscribe();
+    this.resizeObserver.disconnect();
+    this.controls.dispose();
+    this.networkView.dispose();
+    this.renderer.dispose();
+    this.renderer.domElement.remove();
+  }
+}
