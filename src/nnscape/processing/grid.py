@@ -1,0 +1,143 @@
+"""Kernel density on a regular grid: nearest-cell deposit, separable Gaussian blur, gradient lookup.
+
+A :class:`Grid` covers ``G`` independent boxes of the same shape (the layer gaps of the edge phase, or the one
+x-y plane of the node phase), each with its own origin, in ``d`` = 2 or 3 dimensions. Fields live in one tensor
+of shape ``(G, n_1, …, n_d, K)`` (``K`` channels last, so one sample's channels are one contiguous row) and are
+addressed by flat cell ids, so deposits and look-ups are single ``index_add_`` / ``index_select`` calls over
+all samples at once. Depositing into the nearest cell and then blurring is as good as splatting a kernel per
+sample once the kernel spans a few cells, and costs one scatter per sample instead of ``(2h / cell)^d``
+(ALGORITHM.md section 3). The cell size is chosen by the caller from the bandwidth, so memory depends on the
+bandwidth and the box, never on the number of edges.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["KERNEL_RADIUS_SIGMAS", "Grid"]
+
+# The kernel is a Gaussian of σ = h / 2 cut off at 2σ = h: the "kernel of radius h" of ALGORITHM.md.
+KERNEL_RADIUS_SIGMAS = 2.0
+
+
+@dataclass(frozen=True)
+class Grid:
+    """``G`` boxes of ``shape`` cells of side ``cell``; box ``g`` starts at ``origin[g]``.
+
+    Attributes
+    ----------
+    origin : (G, d) float32 tensor
+        Lower corner of each box.
+    cell : float
+        Side of a cell.
+    shape : tuple of d ints
+        Cells along each axis (x, y[, z]).
+    """
+
+    origin: torch.Tensor
+    cell: float
+    shape: tuple[int, ...]
+
+    @classmethod
+    def covering(cls, low: torch.Tensor, high: torch.Tensor, cell: float) -> Grid:
+        """The grid of cell side ``cell`` covering every box ``[low[g], high[g]]`` (``(G, d)`` tensors).
+
+        All boxes get the shape of the largest extent so that they stack into one tensor.
+        """
+        extent = (high - low).amax(dim=0)
+        shape = tuple(max(1, math.ceil(float(e) / cell)) for e in extent)
+        return cls(origin=low.to(torch.float32), cell=cell, shape=shape)
+
+    @classmethod
+    def around(
+        cls, points: torch.Tensor, box: torch.Tensor, limits: tuple[torch.Tensor, torch.Tensor], pad: float, cell: float
+    ) -> Grid:
+        """The grid covering the points of each box ``(P, d)`` / ``(P,)`` plus ``pad``, within ``limits``.
+
+        ``limits`` = (low, high), ``(G, d)`` each: the box domains. Fitting the grid to where the points are
+        (they gather into bundles) rather than to the whole domain saves most cells once the kernel is small;
+        ``pad`` ≥ the kernel radius keeps the density of every point whole.
+        """
+        low, high = limits
+        index = box.unsqueeze(1).expand(-1, points.shape[1])
+        first = low.new_full(low.shape, math.inf).scatter_reduce(0, index, points, "amin")
+        last = high.new_full(high.shape, -math.inf).scatter_reduce(0, index, points, "amax")
+        empty = ~torch.isfinite(first)  # a box without points keeps its whole (unused) domain
+        first = torch.where(empty, low, torch.maximum(first - pad, low))
+        last = torch.where(empty, low, torch.minimum(last + pad, high))
+        return cls.covering(first, last, cell)
+
+    @property
+    def n_boxes(self) -> int:
+        return int(self.origin.shape[0])
+
+    @property
+    def n_cells(self) -> int:
+        """Cells over all boxes."""
+        return self.n_boxes * math.prod(self.shape)
+
+    def cell_index(self, points: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
+        """``(P,) int64`` flat id of the cell holding each point (``(P, d)`` float, ``(P,)`` int64 box ids).
+
+        Points outside their box are clamped into its border cells, so a stray point can never read or write
+        out of range.
+        """
+        cells = torch.floor((points - self.origin[box]) / self.cell).long()
+        flat = box.clone()
+        for axis, n in enumerate(self.shape):
+            flat.mul_(n).add_(cells[:, axis].clamp_(0, n - 1))
+        return flat
+
+    def deposit(self, index: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+        """Sum ``values`` ``(P, K)`` into the cells ``index`` ``(P,)``; returns the ``(G, *shape, K)`` field."""
+        field = values.new_zeros((self.n_cells, values.shape[1]))
+        field.index_add_(0, index, values)
+        return field.view(self.n_boxes, *self.shape, values.shape[1])
+
+    def blur(self, field: torch.Tensor, bandwidth: float) -> torch.Tensor:
+        """Convolve ``(G, *shape, K)`` with a Gaussian of σ = bandwidth / 2 cut at radius ``bandwidth``.
+
+        Separable: one 1-D pass per axis as a sum of shifted copies (cheaper than conv3d or an FFT for kernels
+        a few cells wide). Outside the boxes counts as empty.
+        """
+        sigma = bandwidth / KERNEL_RADIUS_SIGMAS / self.cell
+        radius = max(1, math.ceil(KERNEL_RADIUS_SIGMAS * sigma))
+        taps = [math.exp(-0.5 * (offset / sigma) ** 2) for offset in range(-radius, radius + 1)]
+        weights = [tap / sum(taps) for tap in taps]
+        for axis, n in enumerate(self.shape):
+            dim = axis + 1
+            padded_shape = list(field.shape)
+            padded_shape[dim] = n + 2 * radius
+            padded = field.new_zeros(padded_shape)
+            padded.narrow(dim, radius, n).copy_(field)
+            blurred = padded.narrow(dim, 0, n) * weights[0]
+            for shift in range(1, 2 * radius + 1):
+                blurred.add_(padded.narrow(dim, shift, n), alpha=weights[shift])
+            field = blurred
+        return field
+
+    def gradient(self, field: torch.Tensor) -> torch.Tensor:
+        """``(G, *shape, d, K)``: central differences of a ``(G, *shape, K)`` field, one-sided at the borders.
+
+        Differences are not divided by the cell size (every use normalises by a slope of the same field).
+        """
+        out = field.new_empty((*field.shape[:-1], len(self.shape), field.shape[-1]))
+        for axis, n in enumerate(self.shape):
+            dim = axis + 1
+            slope = out.select(-2, axis)
+            if n == 1:  # a one-cell axis carries no slope
+                slope.zero_()
+                continue
+            torch.sub(field.narrow(dim, 2, n - 2), field.narrow(dim, 0, n - 2), out=slope.narrow(dim, 1, n - 2))
+            slope.narrow(dim, 1, n - 2).mul_(0.5)
+            torch.sub(field.narrow(dim, 1, 1), field.narrow(dim, 0, 1), out=slope.narrow(dim, 0, 1))
+            torch.sub(field.narrow(dim, n - 1, 1), field.narrow(dim, n - 2, 1), out=slope.narrow(dim, n - 1, 1))
+        return out
+
+    def lookup(self, field: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        """Values of a ``(G, *shape, *rest)`` field in the cells ``index`` ``(P,)``: ``(P, *rest)``."""
+        rest = field.shape[1 + len(self.shape) :]
+        return field.reshape(self.n_cells, -1).index_select(0, index).view(-1, *rest)

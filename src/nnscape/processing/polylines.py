@@ -1,0 +1,148 @@
+"""Polylines in CSR form as torch tensors: straight lines, arc-length resampling, Laplacian smoothing.
+
+Edge ``e`` is ``points[offsets[e] : offsets[e + 1]]`` (``offsets`` ``(E + 1,) int64``, ``points`` ``(S, 3)``
+float32); first point on the source node, last on the target. Every function works on all edges at once
+(prefix sums and ``searchsorted`` instead of a loop over edges) and keeps both ends bit-identical.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["LAST_POINT_FRACTION", "Polylines", "at_fractions", "resample", "smooth", "straight"]
+
+# A last sample closer than this fraction of the spacing to the end is dropped (ALGORITHM.md section 3).
+LAST_POINT_FRACTION = 0.3
+
+
+@dataclass(frozen=True)
+class Polylines:
+    """CSR polylines plus, per point, its edge and its position ``t`` ∈ [0, 1] along the edge.
+
+    Attributes
+    ----------
+    offsets : (E + 1,) int64
+    points : (P, 3) float32
+    edge : (P,) int64
+        The edge each point belongs to.
+    t : (P,) float32
+        Arc-length fraction: 0 at the source, 1 at the target.
+    """
+
+    offsets: torch.Tensor
+    points: torch.Tensor
+    edge: torch.Tensor
+    t: torch.Tensor
+
+    @property
+    def counts(self) -> torch.Tensor:
+        """``(E,) int64`` points per edge."""
+        return self.offsets[1:] - self.offsets[:-1]
+
+    def interior(self) -> torch.Tensor:
+        """``(P,) bool``: True for every point that is not an end of its edge."""
+        mask = torch.ones(self.points.shape[0], dtype=torch.bool, device=self.points.device)
+        mask[self.offsets[:-1]] = False
+        mask[self.offsets[1:] - 1] = False
+        return mask
+
+
+def straight(start: torch.Tensor, end: torch.Tensor) -> Polylines:
+    """Two-point polylines from ``start`` to ``end`` (both ``(E, 3)`` float32)."""
+    n_edges = start.shape[0]
+    device = start.device
+    points = torch.stack([start, end], dim=1).reshape(-1, 3)
+    offsets = torch.arange(0, 2 * n_edges + 1, 2, dtype=torch.int64, device=device)
+    edge = torch.arange(n_edges, device=device).repeat_interleave(2)
+    t = torch.tensor([0.0, 1.0], device=device).repeat(n_edges)
+    return Polylines(offsets, points, edge, t)
+
+
+def _arc(lines: Polylines) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Segment lengths ``(S-1,)`` and cumulative arc ``(S,)`` (float64, flat across edges), edge lengths ``(E,)``."""
+    offsets, points = lines.offsets, lines.points
+    segment = (points[1:] - points[:-1]).norm(dim=1).double()
+    segment[offsets[1:-1] - 1] = 0.0  # the jump from one edge's last point to the next edge's first
+    arc = torch.cat([segment.new_zeros(1), torch.cumsum(segment, 0)])
+    return segment, arc, arc[offsets[1:] - 1] - arc[offsets[:-1]]
+
+
+def _interpolate(
+    lines: Polylines, arcs: tuple[torch.Tensor, torch.Tensor, torch.Tensor], edge: torch.Tensor, t: torch.Tensor
+) -> torch.Tensor:
+    """``(Q, 3)`` points at arc fraction ``t`` ``(Q,)`` float64 along edges ``edge`` ``(Q,)``."""
+    offsets, points = lines.offsets, lines.points
+    segment, arc, length = arcs
+    start = offsets[:-1][edge]
+    query = arc[start] + t * length[edge]
+    # The old segment holding each query: the last old point at or before it, kept within the query's edge.
+    left = torch.searchsorted(arc, query, right=True) - 1
+    left = torch.minimum(torch.maximum(left, start), offsets[1:][edge] - 2)
+    seg = segment[left]
+    fraction = torch.where(seg > 0, (query - arc[left]) / seg.clamp_min(1e-300), torch.zeros_like(seg))
+    return torch.lerp(points[left], points[left + 1], fraction.clamp_(0.0, 1.0).float().unsqueeze(1))
+
+
+def at_fractions(lines: Polylines, edge: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """``(Q, 3)`` points at arc-length fractions ``t`` ``(Q,)`` ∈ [0, 1] along edges ``edge`` ``(Q,) int64``."""
+    return _interpolate(lines, _arc(lines), edge, t.double())
+
+
+def resample(lines: Polylines, spacing: float) -> Polylines:
+    """Resample every polyline at equal arc steps of at most about ``spacing``.
+
+    An edge of arc length Λ gets ``n = max(1, ceil(Λ / spacing − LAST_POINT_FRACTION))`` segments of length
+    Λ / n (the equal-step form of "samples every ``spacing``, a last one closer than 0.3 · spacing to the end
+    dropped"), so consecutive points are at most 1.3 · spacing apart along the arc. Ends are copied exactly.
+    """
+    offsets, points = lines.offsets, lines.points
+    arcs = _arc(lines)
+    n_segments = torch.ceil(arcs[2] / spacing - LAST_POINT_FRACTION).clamp_min(1).long()
+    counts = n_segments + 1
+    new_offsets = torch.cat([offsets.new_zeros(1), torch.cumsum(counts, 0)])
+    edge = torch.arange(offsets.shape[0] - 1, device=points.device).repeat_interleave(counts)
+    step = torch.arange(int(new_offsets[-1]), device=points.device) - new_offsets[:-1][edge]
+    t = step.double() / n_segments[edge].double()
+    new_points = _interpolate(lines, arcs, edge, t)
+    new_points[new_offsets[:-1]] = points[offsets[:-1]]
+    new_points[new_offsets[1:] - 1] = points[offsets[1:] - 1]
+    return Polylines(new_offsets, new_points, edge, t.float())
+
+
+def smooth(lines: Polylines, window: torch.Tensor, passes: int) -> torch.Tensor:
+    """``(P, 3)`` points after ``passes`` rounds of Laplacian smoothing; ends never move.
+
+    Each interior point becomes the mean of the points of its own edge within ``window[e]`` (``(E,) int64``)
+    steps on either side (the window is cut at the ends). Windows are a few points wide, so each pass is a
+    handful of shifted adds over the flat point array, masked where a shift would leave the edge or the window.
+    """
+    points = lines.points
+    if passes == 0 or points.shape[0] < 3:
+        return points
+    offsets, edge = lines.offsets, lines.edge
+    index = torch.arange(points.shape[0], device=points.device)
+    reach = window[edge]
+    # Per shift o ≥ 2: which points take their neighbour o steps back / ahead. Shift 1 always stays inside
+    # the edge for an interior point, so it needs no mask.
+    shifts: list[tuple[int, torch.Tensor, torch.Tensor]] = []
+    count = torch.full_like(index, 3).float()
+    for o in range(2, int(reach.max()) + 1):
+        back = ((reach >= o) & (index - o >= offsets[:-1][edge])).float()
+        ahead = ((reach >= o) & (index + o <= offsets[1:][edge] - 1)).float()
+        count += back + ahead
+        shifts.append((o, back[o:].unsqueeze(1), ahead[:-o].unsqueeze(1)))
+    scale = count.reciprocal_().unsqueeze(1)
+    ends = torch.cat([offsets[:-1], offsets[1:] - 1])
+    end_points = points[ends]
+    for _ in range(passes):
+        total = points.clone()
+        total[1:] += points[:-1]
+        total[:-1] += points[1:]
+        for o, back, ahead in shifts:
+            total[o:].addcmul_(points[:-o], back)
+            total[:-o].addcmul_(points[o:], ahead)
+        points = total.mul_(scale)
+        points[ends] = end_points  # the ends took part as neighbours but never move
+    return points

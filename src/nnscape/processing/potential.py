@@ -1,0 +1,123 @@
+"""The class-aware potential both bundling phases climb, and the step they take along it.
+
+ALGORITHM.md section 3 first wrote the potential as ``Φ = v·D − σ‖D‖`` with σ rising to 1, and warns that it
+fails: ``‖D‖(cos∠(v, D) − σ)`` is negative everywhere once σ nears 1, so late iterations push samples out of
+every bundle whose class mix is not exactly their own, and a full step ``h`` along the normalised gradient
+turns even a faint push into a jump. We keep the schedule and the step but change the potential so that a
+sample is only ever pushed away by density of *other* classes. With ``v`` the sample's unit class vector,
+``v·D`` is the density of its own class and ``‖D‖ − v·D ≥ 0`` the part that is not::
+
+    Φ = v·D − σ_k (‖D‖ − v·D) = (1 + σ_k) v·D − σ_k ‖D‖,
+    σ_k = CLASS_REPULSION · sqrt(max(0, 1 − (h_k − h_min) / (h_0 − h_min))).
+
+Pure own-class density attracts at full strength (Φ = ‖D‖) at every σ; pure other-class density repels
+(Φ = −σ‖D‖); a mixed bundle attracts while ``cos∠(v, D) > σ / (1 + σ)`` (1/2 at the end of the run), so a
+sample leaves a bundle only when other classes dominate it. Early iterations (σ ≈ 0) bundle by plain density;
+late ones sort bundles by class. Every point moves ``step`` along the normalised gradient; a slope below
+``SLOPE_FLOOR`` times the largest one counts as flat (rounding noise of the blurred grid), and a flat or
+empty neighbourhood means no movement, never NaN.
+
+Also tried, and rejected with numbers (docs/processing.md): capping σ at 0.5 (bundles as well, separates
+classes about half as much) and scaling the step by the gradient's strength relative to the mean slope
+(keeps points in place but bundles far less: ink 0.64-0.76 of straight instead of 0.36).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from nnscape.processing.grid import Grid
+
+__all__ = [
+    "CELLS_PER_BANDWIDTH",
+    "CLASS_REPULSION",
+    "MAX_FIELD_VALUES",
+    "bandwidths",
+    "cell_size",
+    "class_vectors",
+    "class_weight",
+    "density_slopes",
+    "gradient_step",
+    "potential_gradient",
+]
+
+# Final σ, the weight of other-class repulsion (safe at 1 in this form; the first form failed at 1).
+CLASS_REPULSION = 1.0
+# The grid cell is at most h / CELLS_PER_BANDWIDTH: the kernel (σ = h/2) then spans at least 1.5 cells.
+CELLS_PER_BANDWIDTH = 3.0
+# Finest cell as a fraction of the sample spacing s (ALGORITHM.md: a cell no larger than s/3 at the end).
+FINEST_CELL_FRACTION = 1.0 / 3.0
+# Bound on cells × channels of one density field (the gradient holds d times as many values): above it the
+# cells grow, so memory never depends on the edge count and stays bounded for odd layer_distance/width ratios.
+MAX_FIELD_VALUES = 2**24
+# Slopes below this fraction of the largest slope in the field are rounding noise, not a direction.
+SLOPE_FLOOR = 1e-6
+# Below this a norm or a slope counts as zero.
+_TINY = 1e-12
+
+
+def bandwidths(first: float, reduction: float, last: float) -> list[float]:
+    """The schedule ``h_k = first · reduction^k`` while ``h_k ≥ last`` (at least one iteration)."""
+    schedule = [first]
+    while schedule[-1] * reduction >= last:
+        schedule.append(schedule[-1] * reduction)
+    return schedule
+
+
+def cell_size(bandwidth: float, spacing: float, volume: float, channels: int, dims: int) -> float:
+    """Grid cell side for bandwidth h: ``max(s/3, h/4)``, grown if the field would exceed the value bound.
+
+    ``volume`` is the total extent of all boxes (area in 2D), ``channels`` the values per cell.
+    """
+    cell = max(spacing * FINEST_CELL_FRACTION, bandwidth / CELLS_PER_BANDWIDTH)
+    smallest_allowed = float((volume * channels / MAX_FIELD_VALUES) ** (1.0 / dims))
+    return max(cell, smallest_allowed)
+
+
+def class_weight(bandwidth: float, first: float, last: float) -> float:
+    """σ_k for bandwidth ``h_k`` on a schedule running from ``first`` (h_0) down to ``last`` (h_min)."""
+    if first <= last:
+        return CLASS_REPULSION
+    progress = 1.0 - (bandwidth - last) / (first - last)
+    return CLASS_REPULSION * math.sqrt(min(1.0, max(0.0, progress)))
+
+
+def class_vectors(importance: torch.Tensor) -> torch.Tensor:
+    """``(N, C)`` unit class vectors: importance rows divided by their norm; an all-zero row → uniform."""
+    norm = importance.norm(dim=1, keepdim=True)
+    uniform = torch.full_like(importance, 1.0 / math.sqrt(importance.shape[1]))
+    return torch.where(norm > _TINY, importance / norm.clamp_min(_TINY), uniform)
+
+
+def density_slopes(grid: Grid, index: torch.Tensor, values: torch.Tensor, bandwidth: float) -> torch.Tensor:
+    """``(P, d, C + 1)`` slopes of the class density and of its norm in the cells ``index`` ``(P,)``.
+
+    ``values`` ``(P, C)`` is what each point deposits (weight × class vector); the density is blurred with
+    bandwidth ``bandwidth`` and differentiated on the grid, then read back in each point's own cell.
+    """
+    density = grid.blur(grid.deposit(index, values), bandwidth)
+    field = torch.cat([density, density.norm(dim=-1, keepdim=True)], dim=-1)
+    return grid.lookup(grid.gradient(field), index)
+
+
+def potential_gradient(slopes: torch.Tensor, vectors: torch.Tensor, sigma: float) -> torch.Tensor:
+    """``(P, d)`` gradient of Φ = (1 + σ) v·D − σ‖D‖ at each point.
+
+    ``slopes`` ``(P, d, C + 1)``: the gradient of each class channel of D, then of ‖D‖, at the points;
+    ``vectors`` ``(P, C)``: unit class vectors.
+    """
+    own = torch.einsum("pdc,pc->pd", slopes[:, :, :-1], vectors)
+    return own.mul_(1.0 + sigma).sub_(slopes[:, :, -1], alpha=sigma)
+
+
+def gradient_step(gradient: torch.Tensor, density_slope: torch.Tensor, step: float) -> torch.Tensor:
+    """``(P, d)`` move of length ``step`` along ``gradient`` ``(P, d)``; zero where it is flat.
+
+    "Flat" is relative: below ``SLOPE_FLOOR`` times the largest density slope ``(P, d)`` norm of the points.
+    """
+    floor = SLOPE_FLOOR * float(density_slope.norm(dim=1).max()) if density_slope.shape[0] else 0.0
+    length = gradient.norm(dim=1, keepdim=True)
+    moving = length > max(floor, _TINY)
+    return gradient.mul_(torch.where(moving, step / length.clamp_min(_TINY), 0.0))

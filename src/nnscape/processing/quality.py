@@ -1,0 +1,147 @@
+"""Bundling-quality figures of a processed network, bundled against straight edges between the same nodes.
+
+- ``ink``: cells of a fixed grid (``INK_CELLS_PER_WIDTH`` per layer width, over the node box widened by a
+  quarter layer width) that the polylines pass through, divided by the cells straight edges pass through.
+  Below 1 means bundling gathers edges into less space; ``ink_bundled`` / ``ink_straight`` are the fractions
+  of the grid's cells.
+- ``spread``: RMS distance of the polyline points from the layer axis (x = y = 0); ``spread_straight`` the
+  same for straight edges sampled at the same spacing.
+- ``inside``: fraction of polyline points inside the node box widened by a quarter layer width.
+- ``class_separation``: for random pairs of edges in the same layer gap, the mean distance between their
+  points at a quarter, half and three quarters of their length, pairs of different classes over pairs of one
+  class. Only edges whose two end nodes have the same strongest class take part (mixed edges belong to
+  both); above 1 means classes run apart. ``class_separation_straight`` is the same for straight edges.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import torch
+
+from nnscape.errors import FormatError
+from nnscape.network import Network
+from nnscape.processing.polylines import Polylines, at_fractions, resample, straight
+from nnscape.processing.potential import class_vectors
+
+__all__ = ["INK_CELLS_PER_WIDTH", "quality"]
+
+INK_CELLS_PER_WIDTH = 32
+# Rasterising samples every half cell marks every cell a polyline passes through (up to corner clips).
+_INK_SAMPLES_PER_CELL = 2
+# Box margin, as a fraction of the layer width, for "inside" and the ink grid.
+BOX_MARGIN = 0.25
+# Edges rasterised at once, to bound memory on networks with millions of edges.
+_INK_CHUNK = 1 << 16
+# Edge pairs compared for the class separation, and the arc fractions compared along each pair.
+_PAIRS = 20_000
+_PAIR_FRACTIONS = (0.25, 0.5, 0.75)
+
+
+def quality(network: Network, *, layer_width: float | None = None, seed: int = 0) -> dict[str, float]:
+    """Bundling figures of a processed ``network`` (see the module docstring); JSON-ready floats.
+
+    ``layer_width`` defaults to the one in the network's ``processing_config`` metadata, else 1.
+    """
+    if network.edge_offsets is None or network.edge_points is None:
+        raise FormatError("quality: the network is not processed (it has no edge polylines)")
+    width = layer_width if layer_width is not None else _layer_width(network)
+    nodes = torch.from_numpy(network.node_position)
+    source = torch.from_numpy(network.edge_source.astype(np.int64))
+    target = torch.from_numpy(network.edge_target.astype(np.int64))
+    points = torch.from_numpy(network.edge_points)
+    offsets = torch.from_numpy(network.edge_offsets)
+    edge = torch.arange(network.n_edges).repeat_interleave(offsets[1:] - offsets[:-1])
+    bundled = Polylines(offsets, points, edge, torch.zeros(points.shape[0]))
+    lines = straight(nodes[source], nodes[target])
+
+    low = nodes.amin(dim=0) - BOX_MARGIN * width
+    high = nodes.amax(dim=0) + BOX_MARGIN * width
+    figures: dict[str, float] = {}
+    ink_bundled = _ink(bundled, low, high, width)
+    ink_straight = _ink(lines, low, high, width)
+    figures["ink"] = ink_bundled / max(ink_straight, 1e-12)
+    figures["ink_bundled"] = ink_bundled
+    figures["ink_straight"] = ink_straight
+    figures["spread"] = _rms_radius(points)
+    spacing = _median_spacing(bundled)
+    figures["spread_straight"] = _rms_radius(resample(lines, spacing).points) if spacing > 0 else _rms_radius(points)
+    figures["inside"] = float(((points >= low) & (points <= high)).all(dim=1).double().mean()) if len(points) else 1.0
+    favourite = class_vectors(torch.from_numpy(network.node_importance)).argmax(dim=1)
+    pure = torch.nonzero(favourite[source] == favourite[target]).squeeze(1)
+    classes = favourite[source[pure]]
+    gap = torch.from_numpy(np.searchsorted(network.layer_starts, network.edge_source, side="right") - 1)
+    first, second = _pairs(gap[pure], seed)
+    pairs = (pure[first], pure[second])
+    for name, polylines in (("class_separation", bundled), ("class_separation_straight", lines)):
+        ratio = _separation(polylines, classes[first] == classes[second], pairs)
+        if ratio is not None:
+            figures[name] = ratio
+    return {key: round(value, 6) for key, value in figures.items()}
+
+
+def _layer_width(network: Network) -> float:
+    try:
+        return float(json.loads(network.metadata["processing_config"])["layer_width"])
+    except (KeyError, ValueError, TypeError):
+        return 1.0
+
+
+def _ink(lines: Polylines, low: torch.Tensor, high: torch.Tensor, width: float) -> float:
+    """Fraction of the cells of the fixed ink grid that the polylines pass through."""
+    cell = width / INK_CELLS_PER_WIDTH
+    shape = torch.clamp(torch.ceil((high - low) / cell).long(), min=1)
+    occupied = torch.zeros(int(shape.prod()), dtype=torch.bool)
+    n_edges = lines.offsets.shape[0] - 1
+    for begin in range(0, n_edges, _INK_CHUNK):
+        end = min(begin + _INK_CHUNK, n_edges)
+        offsets = lines.offsets[begin : end + 1]
+        chunk = Polylines(
+            offsets - offsets[0], lines.points[int(offsets[0]) : int(offsets[-1])], lines.edge[:0], lines.t[:0]
+        )
+        dense = resample(chunk, cell / _INK_SAMPLES_PER_CELL).points
+        cells = torch.floor((dense - low) / cell).long()
+        cells = torch.minimum(cells.clamp_min(0), shape - 1)
+        occupied[(cells[:, 0] * shape[1] + cells[:, 1]) * shape[2] + cells[:, 2]] = True
+    return float(occupied.double().mean())
+
+
+def _rms_radius(points: torch.Tensor) -> float:
+    return float(points[:, :2].double().pow(2).sum(dim=1).mean().sqrt()) if len(points) else 0.0
+
+
+def _median_spacing(lines: Polylines) -> float:
+    step = (lines.points[1:] - lines.points[:-1]).norm(dim=1)
+    keep = torch.ones_like(step, dtype=torch.bool)
+    keep[lines.offsets[1:-1] - 1] = False
+    return float(step[keep].median()) if bool(keep.any()) else 0.0
+
+
+def _pairs(gap: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random edge pairs ``(Q,), (Q,)`` within one layer gap (edges are grouped by gap in order)."""
+    n_edges = gap.shape[0]
+    if n_edges < 2:
+        return torch.zeros(0, dtype=torch.int64), torch.zeros(0, dtype=torch.int64)
+    generator = torch.Generator().manual_seed(seed)
+    first = torch.randint(n_edges, (_PAIRS,), generator=generator)
+    starts = torch.searchsorted(gap, gap, right=False)
+    ends = torch.searchsorted(gap, gap, right=True)
+    size = (ends - starts)[first]
+    second = starts[first] + (torch.rand(_PAIRS, generator=generator, dtype=torch.float64) * size).long()
+    distinct = first != second
+    return first[distinct], second[distinct]
+
+
+def _separation(lines: Polylines, same: torch.Tensor, pairs: tuple[torch.Tensor, torch.Tensor]) -> float | None:
+    """Mean distance of the pairs of different class over that of the pairs of one class (``same`` ``(Q,)``)."""
+    first, second = pairs
+    fractions = torch.tensor(_PAIR_FRACTIONS, dtype=torch.float64)
+    t = fractions.repeat(first.shape[0])
+    a = at_fractions(lines, first.repeat_interleave(len(fractions)), t)
+    b = at_fractions(lines, second.repeat_interleave(len(fractions)), t)
+    distance = (a - b).norm(dim=1).view(-1, len(fractions)).mean(dim=1)
+    if not bool(same.any()) or bool(same.all()):
+        return None
+    within = float(distance[same].mean())
+    return float(distance[~same].mean()) / within if within > 0 else None
