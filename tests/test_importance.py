@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch import nn
 
-from nnscape.bn_importance import edge_importance, importance
+from nnscape.bn_importance import class_vs_rest_batches, edge_importance, importance
 from nnscape.datasets import DatasetSplits, load_dataset
 from nnscape.errors import Cancelled, ConfigError, DataError, ModelError
 from nnscape.network import Network
@@ -124,9 +124,25 @@ def test_other_penalties_run(penalty: str) -> None:
         assert hidden[N_CLASSES].min() > 0
 
 
-def test_two_classes_and_class_names() -> None:
+def test_rest_never_holds_class_k_and_is_as_large_as_class_k() -> None:
+    y = torch.tensor([0] * 5 + [1] * 3 + [2] * 12)
+    counts = torch.bincount(y)
+    index, labels = class_vs_rest_batches(y, counts, 30, torch.Generator().manual_seed(0))
+    assert index.shape == labels.shape == (30, 3)
+    for k, count in enumerate(counts.tolist()):
+        own, rest = index[labels[:, k] == 0, k], index[labels[:, k] == 1, k]
+        assert bool((y[own] == k).all())
+        assert bool((y[rest] != k).all())
+        first_epoch = index[: 2 * count, k]  # before the column repeats to fill the span
+        assert sorted(first_epoch[y[first_epoch] == k].tolist()) == torch.nonzero(y == k).ravel().tolist()
+        assert int((y[first_epoch] != k).sum()) == count
+    # class 2 outnumbers the rest (12 > 8): its rest is drawn with replacement, still never from class 2
+    assert bool((y[index[labels[:, 2] == 1, 2]] != 2).all())
+
+
+def test_two_unbalanced_classes_and_class_names() -> None:
     x, y = _wired_data()
-    keep = y < 2
+    keep = (y == 0) | ((y == 1) & (torch.arange(y.shape[0]) % 10 == 0))  # 200 against 20
     model = _wired_model()
     model[2] = nn.Linear(N_CLASSES + 1, 2)
     network = importance(model, (x[keep], y[keep]), epochs=1, class_names=["cat", "dog"])

@@ -45,7 +45,7 @@ from nnscape.network import Network, dense_edges
 from nnscape.progress import ProgressCallback, check_cancelled, report
 from nnscape.torch_models import MlpChain, mlp_chain
 
-__all__ = ["PENALTIES", "edge_importance", "fine_tune_gammas", "importance"]
+__all__ = ["PENALTIES", "class_vs_rest_batches", "edge_importance", "fine_tune_gammas", "importance"]
 
 Penalty = Literal["l1", "l2", "none"]
 PENALTIES: tuple[Penalty, ...] = ("l1", "l2", "none")
@@ -189,7 +189,7 @@ def fine_tune_gammas(
     classes = torch.arange(n_classes, device=device)
     final_loss = math.nan
     for epoch in range(epochs):
-        index, labels = _epoch_batches(order, counts, steps * batch_size, generator)
+        index, labels = class_vs_rest_batches(y, counts, steps * batch_size, generator, order=order)
         index, labels = index.to(device), labels.to(device)
         epoch_loss = torch.zeros((), device=device)
         for step in range(steps):
@@ -216,10 +216,22 @@ def fine_tune_gammas(
     return [gamma.detach().cpu() for gamma in gammas], final_loss
 
 
-def _epoch_batches(
-    order: torch.Tensor, counts: torch.Tensor, span: int, generator: torch.Generator
+def class_vs_rest_batches(
+    y: torch.Tensor,
+    counts: torch.Tensor,
+    span: int,
+    generator: torch.Generator,
+    *,
+    order: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(span, C) int64`` example indices and 0/1 labels (class k / rest): column k is class k's epoch."""
+    """One epoch of class-k-versus-rest data for every class at once (see the module docstring).
+
+    ``y`` is ``(n,) int64``, ``counts`` its ``(C,)`` class counts (all > 0), ``order`` optionally
+    ``argsort(y, stable=True)``. Returns ``(span, C) int64`` example indices and ``(span, C)`` labels
+    (0 = class k, 1 = rest): column k holds class k's shuffled examples and as many from other classes, repeated
+    to fill ``span``.
+    """
+    order = torch.argsort(y, stable=True) if order is None else order
     total = int(order.shape[0])
     starts = torch.cumsum(counts, 0) - counts
     rows_index, rows_label = [], []
