@@ -73,7 +73,7 @@ class Branching(nn.Module):
 def test_nested_sequential_gives_names_sizes_and_the_same_logits() -> None:
     torch.manual_seed(0)
     model = nn.Sequential(
-        nn.Flatten(), nn.Sequential(nn.Linear(6, 5), nn.GELU()), nn.Identity(), nn.Linear(5, 4), nn.SiLU(),
+        nn.Flatten(), nn.Sequential(nn.Linear(6, 5), nn.GELU()), nn.Identity(), nn.Linear(5, 4, bias=False), nn.SiLU(),
         nn.Linear(4, 3),
     )  # fmt: skip
     chain = mlp_chain(model)

@@ -95,9 +95,9 @@ class MlpChain:
         Qualified name of each Linear layer in the model.
     linears : tuple of nn.Linear
         The model's own Linear modules (or wrappers sharing the tensors of a functional ``linear``).
-    weights : tuple of (n_{l+1}, n_l) float32 tensors
+    weights : tuple of (n_{l+1}, n_l) float32 CPU tensors
         Detached copies of the weights, existing batch norms folded in.
-    biases : tuple of (n_{l+1},) float32 tensors
+    biases : tuple of (n_{l+1},) float32 CPU tensors
         Detached copies of the biases (zeros where a layer has none), batch norms folded in.
     pre : tuple of tuples of nn.Module
         Element-wise functions applied to the input of Linear ``l``; they act on any shape ``(..., n_l)``.
@@ -310,12 +310,17 @@ def _batchnorm_step(name: str, module: Any) -> _Step:
     mean, var = module.running_mean, module.running_var
     if mean is None or var is None:
         raise ModelError(f"layer {name!r} (BatchNorm1d) has no running statistics (track_running_stats=False)")
-    scale = 1.0 / torch.sqrt(var.detach().float() + float(module.eps))
-    shift = -mean.detach().float() * scale
+    scale = 1.0 / torch.sqrt(_cpu_copy(var) + float(module.eps))
+    shift = -_cpu_copy(mean) * scale
     if module.weight is not None:
-        scale = scale * module.weight.detach().float()
-        shift = shift * module.weight.detach().float() + module.bias.detach().float()
+        scale = scale * _cpu_copy(module.weight)
+        shift = shift * _cpu_copy(module.weight) + _cpu_copy(module.bias)
     return _Step("affine", name, scale=scale, shift=shift)
+
+
+def _cpu_copy(tensor: torch.Tensor) -> torch.Tensor:
+    """A detached float32 CPU copy: the chain never shares memory or a device with the caller's model."""
+    return tensor.detach().to("cpu", torch.float32, copy=True)
 
 
 def _script_steps(model: torch.jit.ScriptModule) -> list[_Step]:
@@ -518,12 +523,8 @@ def _build_chain(steps: list[_Step], model_name: str) -> MlpChain:
         following = steps[index + 1] if index + 1 < len(steps) else None
         if step.kind == "linear":
             assert step.linear is not None
-            weight = step.linear.weight.detach().float().clone()
-            bias = (
-                step.linear.bias.detach().float().clone()
-                if step.linear.bias is not None
-                else torch.zeros(weight.shape[0])
-            )
+            weight = _cpu_copy(step.linear.weight)
+            bias = _cpu_copy(step.linear.bias) if step.linear.bias is not None else torch.zeros(weight.shape[0])
             if forward_fold is not None:  # W (s x + t) + b = (W diag s) x + (W t + b)
                 scale, shift = forward_fold
                 bias = bias + weight @ shift
