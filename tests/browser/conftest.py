@@ -1,0 +1,126 @@
+"""Browser tests: one Debian Chromium for the session (never ``playwright install``), the real server
+(``create_app`` + uvicorn on a thread, 127.0.0.1, a free port) over a temporary folder of networks, a fresh
+page per test, and a screenshot of the page saved when a test fails.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from browser_support import PLAIN, PROCESSED, TINY_LAYERS, ViewerPage
+from playwright.sync_api import BrowserContext, Page, sync_playwright
+
+from nnscape.generate import random_network
+from nnscape.network import Network
+from nnscape.server import create_app, serve_in_thread
+
+CHROMIUM = "/usr/bin/chromium"
+# Software WebGL through ANGLE on EGL (Mesa llvmpipe) works headless without a GPU; the rest keeps
+# Chromium from reaching the network or doing first-run work.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--use-angle=gl-egl",
+    "--ignore-gpu-blocklist",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 800, "height": 500}
+# Where failure screenshots go (CI can upload this folder); default: pytest's temporary folder.
+ARTIFACTS_VARIABLE = "NNSCAPE_BROWSER_ARTIFACTS"
+
+CURVE_SAMPLES = 8
+
+
+def _processed(network: Network) -> Network:
+    """The tiny network processed by nnscape.processing, or, until that exists, given bent polylines."""
+    try:
+        from nnscape.processing import process
+    except ImportError:
+        return _bent_polylines(network)
+    return process(network, seed=0)
+
+
+def _bent_polylines(network: Network) -> Network:
+    points = []
+    for s, t in zip(network.edge_source, network.edge_target, strict=True):
+        along = np.linspace(0.0, 1.0, CURVE_SAMPLES, dtype=np.float32)[:, None]
+        line = network.node_position[s] * (1 - along) + network.node_position[t] * along
+        line[:, :2] *= 1 - 0.5 * np.sin(np.pi * along)  # pulled toward the axis: a bundle
+        points.append(line)
+    offsets = np.arange(network.n_edges + 1, dtype=np.int64) * CURVE_SAMPLES
+    return network.with_changes(edge_offsets=offsets, edge_points=np.concatenate(points).astype(np.float32))
+
+
+@pytest.fixture(scope="session")
+def network_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("networks")
+    network = random_network(TINY_LAYERS, seed=0)
+    network.save(folder / PLAIN)
+    _processed(network).save(folder / PROCESSED)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def server_url(network_folder: Path) -> Iterator[str]:
+    url, stop = serve_in_thread(create_app(network_folder, config_folder=network_folder / "configs"))
+    yield url
+    stop()
+
+
+@pytest.fixture(scope="session")
+def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile,
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport=VIEWPORT,
+            accept_downloads=True,
+        )
+        yield context
+        context.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    item.stash.setdefault(_FAILED, False)
+    if report.when == "call" and report.failed:
+        item.stash[_FAILED] = True
+    return report
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture
+def page(
+    browser_context: BrowserContext, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Page]:
+    page = browser_context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    if request.node.stash.get(_FAILED, False):
+        folder = Path(os.environ.get(ARTIFACTS_VARIABLE) or tmp_path_factory.getbasetemp() / "browser-failures")
+        folder.mkdir(parents=True, exist_ok=True)
+        shot = folder / f"{request.node.name}.png"
+        page.screenshot(path=shot)
+        print(f"screenshot of the failed page: {shot}; page errors: {errors or 'none'}")
+    page.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def viewer(page: Page, server_url: str) -> ViewerPage:
+    return ViewerPage(page, server_url)

@@ -1,0 +1,187 @@
+"""The viewer in Chromium against the real server: it draws the network, and every control changes the pixels
+the way it should (issue 5, "Checked by")."""
+
+from __future__ import annotations
+
+import io
+import json
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from browser_support import PLAIN, PROCESSED, TINY_LAYERS, ViewerPage, difference, ink
+from PIL import Image
+
+from nnscape.config import EDGE_MODES, NODE_MODES
+
+pytestmark = pytest.mark.browser
+
+# ALGORITHM.md 5: class colours 0 and 3.
+PALETTE = {0: (0.133, 0.545, 0.133), 3: (1.0, 0.271, 0.0)}
+# Two pictures differ when their mean grey-level difference exceeds this (noise-free renderer: 0 when equal).
+CHANGED = 0.05
+JOB_TIMEOUT_MS = 120_000
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_processed_network_is_coloured_on_white(viewer: ViewerPage) -> None:
+    viewer.open(PROCESSED)
+    pixels = viewer.pixels()
+    drawn = ink(pixels)
+    height, width = drawn.shape
+    assert 0.01 < drawn.mean() < 0.5, "the network should cover some, not all, of the canvas"
+    # White all around: the network sits in the middle, the background is pure white.
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    assert (border == 255).all()
+    rows, columns = np.nonzero(drawn)
+    assert abs(rows.mean() - height / 2) < height / 6
+    assert abs(columns.mean() - width / 2) < width / 6
+    # Coloured, not grey: in the "All" view the class mix gives clearly saturated pixels.
+    saturation = pixels.max(axis=2).astype(int) - pixels.min(axis=2)
+    assert (saturation[drawn] > 40).mean() > 0.2
+
+
+def test_unprocessed_network_draws_straight_edges(viewer: ViewerPage) -> None:
+    viewer.open(PLAIN)
+    assert 0.01 < ink(viewer.pixels()).mean() < 0.5
+
+
+def test_first_page_shows_a_processed_file_by_default(viewer: ViewerPage) -> None:
+    viewer.open()
+    assert viewer.page.evaluate("window.nnscapeViewer.network").endswith(".processed.nnscape")
+
+
+def test_every_render_mode_changes_the_picture(viewer: ViewerPage) -> None:
+    viewer.open(PROCESSED)
+    pictures = {}
+    viewer.set_render("node_mode", "none")
+    assert EDGE_MODES[0] == NODE_MODES[0] == "none"
+    for mode in EDGE_MODES:
+        viewer.set_render("edge_mode", mode)
+        pictures[f"edges {mode}"] = viewer.pixels()
+    for mode in NODE_MODES[1:]:  # "none" with edges "none" is pictured already
+        viewer.set_render("node_mode", mode)
+        pictures[f"nodes {mode}"] = viewer.pixels()
+    assert not ink(pictures["edges none"]).any(), "no nodes and no edges must leave the canvas white"
+    names = list(pictures)
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            assert difference(pictures[first], pictures[second]) > CHANGED, f"{first} looks like {second}"
+
+
+@pytest.mark.parametrize("k", sorted(PALETTE))
+def test_class_view_tints_towards_the_class_colour(viewer: ViewerPage, k: int) -> None:
+    viewer.open(PROCESSED)
+    viewer.set_class_view(k)
+    picture = viewer.pixels()
+    pixels = picture.astype(float) / 255
+    drawn = ink(picture)
+    assert drawn.mean() > 0.005
+    # Over white, a colour c at opacity a gives 1 - a(1 - c): the "ink" 1 - pixel points along 1 - c.
+    darkness = 1 - pixels[drawn]
+    expected = 1 - np.array(PALETTE[k])
+    cosine = darkness @ expected / (np.linalg.norm(darkness, axis=1) * np.linalg.norm(expected))
+    assert np.median(cosine) > 0.98
+    other = 1 - np.array(PALETTE[3 - k])
+    cosine_other = darkness @ other / (np.linalg.norm(darkness, axis=1) * np.linalg.norm(other))
+    assert np.median(cosine) > np.median(cosine_other) + 0.1
+
+
+def test_higher_importance_threshold_removes_pixels(viewer: ViewerPage) -> None:
+    viewer.open(PROCESSED)
+    counts = []
+    for threshold in (0.01, 0.3, 0.6, 1.0):
+        viewer.set_render("edges.importance_threshold", threshold)
+        viewer.set_render("nodes.importance_threshold", threshold)
+        counts.append(int(ink(viewer.pixels()).sum()))
+    assert counts[0] > counts[1] > counts[2] > counts[3] == 0, counts
+
+
+def test_key_k_downloads_a_png_of_the_canvas(viewer: ViewerPage) -> None:
+    viewer.open(PROCESSED)
+    with viewer.page.expect_download() as download:
+        viewer.page.keyboard.press("k")
+    data = download.value.path().read_bytes()
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == "PNG"
+        assert image.size == viewer.canvas_size()
+        picture = np.asarray(image.convert("RGB"))
+    assert 0.01 < ink(picture).mean() < 0.5
+    assert download.value.suggested_filename == "tiny.processed.png"
+
+
+def test_number_keys_move_the_camera(viewer: ViewerPage) -> None:
+    viewer.open(PROCESSED)
+    pictures = []
+    for key in "0123456789":
+        viewer.press(key)
+        pictures.append(viewer.pixels())
+        assert ink(pictures[-1]).any(), f"preset {key} shows nothing"
+    for i in range(10):
+        for j in range(i + 1, 10):
+            assert difference(pictures[i], pictures[j]) > CHANGED, f"keys {i} and {j} show the same view"
+    viewer.press("9")
+    assert difference(viewer.pixels(), pictures[9]) == 0, "the same key must give the same view"
+
+
+def test_key_h_toggles_rotation(viewer: ViewerPage) -> None:
+    viewer.open(PROCESSED)
+    still = viewer.pixels()
+    viewer.press("h")
+    viewer.wait_frame_after(viewer.frames + 3)
+    assert difference(viewer.pixels(), still) > CHANGED, "rotation on: the view turns"
+    viewer.press("h")
+    viewer.page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    stopped = viewer.pixels()
+    viewer.page.wait_for_timeout(300)
+    assert difference(viewer.pixels(), stopped) == 0, "rotation off: the view stays"
+
+
+def test_local_file_opens_from_the_picker(viewer: ViewerPage, network_folder: Path) -> None:
+    viewer.open(PROCESSED)
+    before = viewer.frames
+    viewer.page.locator("input[type=file]").set_input_files(network_folder / PLAIN)
+    viewer.wait_frame_after(before)
+    viewer.wait_ready()
+    assert viewer.page.evaluate("window.nnscapeViewer.network") == PLAIN
+    assert ink(viewer.pixels()).any()
+
+
+def test_processing_from_the_page_reports_progress_and_adds_a_file(viewer: ViewerPage, server_url: str) -> None:
+    pytest.importorskip("nnscape.processing", reason="processing lands with the processing issue")
+    from nnscape import processing
+
+    if not hasattr(processing, "process"):
+        pytest.skip("nnscape.processing.process does not exist yet")
+    viewer.open(PLAIN)
+    page = viewer.page
+    # Record every job state the page goes through.
+    page.evaluate(
+        """window.jobStates = [];
+        new MutationObserver(() => window.jobStates.push(document.body.dataset.job))
+            .observe(document.body, {attributes: true, attributeFilter: ['data-job']});"""
+    )
+    before = {entry["name"] for entry in get_json(f"{server_url}api/networks")}
+    page.get_by_text("Processing", exact=True).click()
+    page.get_by_text("Process shown network").click()
+    page.wait_for_function(
+        "window.nnscapeViewer.network !== " + json.dumps(PLAIN) + " && document.body.dataset.state === 'ready'",
+        timeout=JOB_TIMEOUT_MS,
+    )
+    states = page.evaluate("window.jobStates")
+    assert "running" in states, states
+    assert states[-1] == "done", states
+    progress = page.locator(".lil-gui input[disabled]").evaluate_all("inputs => inputs.map(i => i.value)")
+    assert any("done" in value for value in progress), progress
+    output = page.evaluate("window.nnscapeViewer.network")
+    entries = {entry["name"]: entry for entry in get_json(f"{server_url}api/networks")}
+    assert output not in before
+    assert entries[output]["kind"] == "processed"
+    assert entries[output]["layer_sizes"] == list(TINY_LAYERS)
+    assert ink(viewer.pixels()).any()
