@@ -51,6 +51,19 @@ class FunctionalNet(nn.Module):
         return torch.softmax(self.out(torch.tanh(x)), dim=-1)
 
 
+class RawParameters(nn.Module):
+    """Weights as bare parameters used through ``F.linear``, activations as tensor methods."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hidden_weight = nn.Parameter(torch.randn(5, 4))
+        self.out_weight = nn.Parameter(torch.randn(2, 5))
+        self.out_bias = nn.Parameter(torch.randn(2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(F.linear(x, self.hidden_weight).relu(), self.out_weight, self.out_bias)
+
+
 class Residual(nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -91,6 +104,16 @@ def test_custom_forward_is_traced_and_softmax_after_the_logits_ignored() -> None
     assert chain.names == ("hidden.0", "out")
     assert chain.layer_sizes == [12, 7, 3]
     torch.testing.assert_close(chain.logits(x.flatten(1)).softmax(-1), model(x))
+
+
+def test_functional_linear_on_parameters_is_read() -> None:
+    torch.manual_seed(0)
+    model = RawParameters()
+    chain = mlp_chain(model)
+    x = torch.randn(3, 4)
+    assert chain.names == ("hidden_weight", "out_weight")
+    torch.testing.assert_close(chain.logits(x), model(x))
+    torch.testing.assert_close(chain.biases[0], torch.zeros(5))
 
 
 @pytest.mark.parametrize(
