@@ -20,6 +20,12 @@ sample drawn without replacement from the other classes only ("rest"; with repla
 hold fewer examples), shuffled together. Every class takes the same number of steps per epoch,
 ``ceil(2 · max_k n_k / batch_size)``, so smaller classes cycle through their shuffled data again; every batch is
 full, which keeps the batch statistics sound.
+
+Steps, not epochs, set how sparse the result is. Under an L1 penalty Adam moves an unneeded γ by about ``lr``
+per step, so γ can fall from 1 to 0 only after about ``1 / lr`` steps. Fashion-MNIST at the defaults takes
+20 × 94 = 1 880 steps (constant border pixels reach 0); scikit-learn's digits (135 images per class) takes
+20 × 3 = 60 steps, and every γ stays near 1 (measured: all node importance in [0.89, 1]). For a small data set
+raise ``epochs`` (digits: about 600 epochs for the same number of steps, ~3 s) or ``lr``.
 """
 
 from __future__ import annotations
