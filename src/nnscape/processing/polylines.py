@@ -11,10 +11,13 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["LAST_POINT_FRACTION", "Polylines", "at_fractions", "resample", "smooth", "straight"]
+__all__ = ["LAST_POINT_FRACTION", "MAX_STRETCH", "Polylines", "at_fractions", "resample", "smooth", "straight"]
 
 # A last sample closer than this fraction of the spacing to the end is dropped (ALGORITHM.md section 3).
 LAST_POINT_FRACTION = 0.3
+# A polyline gets at most this many times the samples of the straight line between its ends: a jagged line
+# (bundling without smoothing zigzags) is then sampled more sparsely instead of multiplying memory.
+MAX_STRETCH = 4.0
 
 
 @dataclass(frozen=True)
@@ -95,11 +98,14 @@ def resample(lines: Polylines, spacing: float) -> Polylines:
 
     An edge of arc length Λ gets ``n = max(1, ceil(Λ / spacing − LAST_POINT_FRACTION))`` segments of length
     Λ / n (the equal-step form of "samples every ``spacing``, a last one closer than 0.3 · spacing to the end
-    dropped"), so consecutive points are at most 1.3 · spacing apart along the arc. Ends are copied exactly.
+    dropped"), so consecutive points are at most 1.3 · spacing apart along the arc, unless the line is more
+    than ``MAX_STRETCH`` times as long as the straight line between its ends. Ends are copied exactly.
     """
     offsets, points = lines.offsets, lines.points
     arcs = _arc(lines)
-    n_segments = torch.ceil(arcs[2] / spacing - LAST_POINT_FRACTION).clamp_min(1).long()
+    chord = (points[offsets[1:] - 1] - points[offsets[:-1]]).norm(dim=1).double()
+    length = torch.minimum(arcs[2], MAX_STRETCH * chord)
+    n_segments = torch.ceil(length / spacing - LAST_POINT_FRACTION).clamp_min(1).long()
     counts = n_segments + 1
     new_offsets = torch.cat([offsets.new_zeros(1), torch.cumsum(counts, 0)])
     edge = torch.arange(offsets.shape[0] - 1, device=points.device).repeat_interleave(counts)
