@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import threading
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -23,15 +22,6 @@ N_CLASSES = 4
 PER_CLASS = 200
 # Few examples: a large step lets γ settle within a couple of hundred steps.
 FAST = {"epochs": 20, "lr": 0.05, "batch_size": 64}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """Tiny tensors: on a shared 2-core machine, two intra-op threads spin against each other (~40x slower)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _wired_data() -> tuple[torch.Tensor, torch.Tensor]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,15 +16,6 @@ from nnscape.torch_models import build_mlp, linear_layers, load_model, mlp_chain
 
 # TorchScript is deprecated in favour of torch.export, but users still have such files: keep reading them.
 torchscript = pytest.mark.filterwarnings(r"ignore:`torch\.jit\.\w+` is deprecated:DeprecationWarning")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """Tiny tensors: on a shared 2-core machine, two intra-op threads spin against each other (~40x slower)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _randomise_batchnorm(norm: nn.BatchNorm1d) -> None:
