@@ -18,6 +18,9 @@ from playwright.sync_api import Page
 PROCESSED = "tiny.processed.nnscape"
 PLAIN = "tiny.nnscape"
 TINY_LAYERS = (16, 9, 10)
+# More classes than the ten palette colours of ALGORITHM.md.
+MANY_CLASSES = "many-classes.nnscape"
+MANY_CLASSES_LAYERS = (8, 6, 13)
 
 FRAME_TIMEOUT_MS = 60_000
 # Overlays (panels, status line) hidden while the canvas is captured, so pixels are the canvas's own.
@@ -41,11 +44,15 @@ class ViewerPage:
         self.wait_ready()
 
     def wait_ready(self) -> None:
+        state = self.wait_settled()
+        assert state == "ready", f"viewer failed: {self.page.evaluate('document.body.dataset.error')}"
+
+    def wait_settled(self) -> str:
+        """Wait until the page shows a network or an error; return which ("ready" or "error")."""
         self.page.wait_for_function(
             "['ready', 'error'].includes(document.body.dataset.state)", timeout=FRAME_TIMEOUT_MS
         )
-        state = self.page.evaluate("document.body.dataset.state")
-        assert state == "ready", f"viewer failed: {self.page.evaluate('document.body.dataset.error')}"
+        return str(self.page.evaluate("document.body.dataset.state"))
 
     @property
     def frames(self) -> int:

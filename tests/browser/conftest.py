@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_support import PLAIN, PROCESSED, TINY_LAYERS, ViewerPage
+from browser_support import MANY_CLASSES, MANY_CLASSES_LAYERS, PLAIN, PROCESSED, TINY_LAYERS, ViewerPage
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
 from nnscape.generate import random_network
@@ -63,6 +63,7 @@ def network_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     network = random_network(TINY_LAYERS, seed=0)
     network.save(folder / PLAIN)
     _processed(network).save(folder / PROCESSED)
+    random_network(MANY_CLASSES_LAYERS, seed=1).save(folder / MANY_CLASSES)
     return folder
 
 

@@ -11,7 +11,16 @@ from typing import Any
 
 import numpy as np
 import pytest
-from browser_support import PLAIN, PROCESSED, TINY_LAYERS, ViewerPage, difference, ink
+from browser_support import (
+    MANY_CLASSES,
+    MANY_CLASSES_LAYERS,
+    PLAIN,
+    PROCESSED,
+    TINY_LAYERS,
+    ViewerPage,
+    difference,
+    ink,
+)
 from PIL import Image
 
 from nnscape.config import EDGE_MODES, NODE_MODES
@@ -150,6 +159,43 @@ def test_local_file_opens_from_the_picker(viewer: ViewerPage, network_folder: Pa
     viewer.wait_frame_after(before)
     viewer.wait_ready()
     assert viewer.page.evaluate("window.nnscapeViewer.network") == PLAIN
+    assert ink(viewer.pixels()).any()
+
+
+def test_broken_local_file_is_reported_not_drawn(viewer: ViewerPage, tmp_path: Path) -> None:
+    viewer.open(PROCESSED)
+    broken = tmp_path / "broken.nnscape"
+    broken.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all}")
+    viewer.page.locator("input[type=file]").set_input_files(broken)
+    viewer.page.wait_for_function("document.body.dataset.state !== 'ready'")
+    assert viewer.wait_settled() == "error"
+    message = viewer.page.locator("#message").inner_text()
+    assert "broken.nnscape" in message
+    assert "not valid JSON" in message
+
+
+def test_more_classes_than_palette_colours(viewer: ViewerPage) -> None:
+    viewer.open(MANY_CLASSES)
+    n_classes = MANY_CLASSES_LAYERS[-1]
+    buttons = viewer.page.get_by_text("Class 12: 12", exact=True)
+    assert buttons.count() == 1
+    viewer.set_class_view(n_classes - 1)
+    assert ink(viewer.pixels()).any()
+
+
+def test_generate_from_an_edited_layer_list(viewer: ViewerPage, server_url: str) -> None:
+    viewer.open(PROCESSED)
+    page = viewer.page
+    page.get_by_text("Generate random network", exact=True).click()
+    page.get_by_text("Remove last layer", exact=True).click()
+    page.get_by_text("Remove last layer", exact=True).click()  # 784-81-49-10 → 784-10
+    page.get_by_text("Add layer", exact=True).click()  # → 784-16-10
+    page.get_by_text("Generate", exact=True).click()
+    page.wait_for_function(f"window.nnscapeViewer.network !== {json.dumps(PROCESSED)}", timeout=JOB_TIMEOUT_MS)
+    viewer.wait_ready()
+    name = page.evaluate("window.nnscapeViewer.network")
+    entries = {entry["name"]: entry for entry in get_json(f"{server_url}api/networks")}
+    assert entries[name]["layer_sizes"] == [784, 16, 10]
     assert ink(viewer.pixels()).any()
 
 

@@ -56,11 +56,15 @@ interface TensorEntry {
   readonly end: number;
 }
 
+// Typed-array views use the machine's byte order; the file is little-endian (as is every browser's machine).
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Parse the bytes of a `.nnscape` file of either kind; throws `FormatError` naming the broken field. */
 export function parse(buffer: ArrayBuffer, name = "file"): NetworkData {
   const fail = (message: string): never => {
     throw new FormatError(`${name}: ${message}`);
   };
+  if (!LITTLE_ENDIAN) fail("this viewer reads .nnscape files on little-endian machines only");
   if (buffer.byteLength < HEADER_LENGTH_BYTES) fail(`not a .nnscape file (only ${buffer.byteLength} bytes)`);
   const headerLength = Number(new DataView(buffer).getBigUint64(0, true));
   if (headerLength > Math.min(MAX_HEADER_BYTES, buffer.byteLength - HEADER_LENGTH_BYTES)) {
@@ -168,7 +172,9 @@ export function parse(buffer: ArrayBuffer, name = "file"): NetworkData {
     let previous = -2;
     for (let e = 0; e <= nEdges; e++) {
       const offset = Number(wide[e]);
-      if (e === 0 ? offset !== 0 : offset < previous + 2) fail(`edge_offsets not increasing by at least 2 at edge ${e - 1}`);
+      if (e === 0 ? offset !== 0 : offset < previous + 2) {
+        fail(`edge_offsets not increasing by at least 2 at edge ${e - 1}`);
+      }
       edgeOffsets[e] = offset;
       previous = offset;
     }

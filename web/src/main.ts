@@ -37,6 +37,17 @@ declare global {
   }
 }
 
+/** A class view from "independent", "all", a class index or a class name; anything else is an error. */
+function classView(view: ClassView | string, classNames: readonly string[]): ClassView {
+  if (view === "independent" || view === "all") return view;
+  const index = typeof view === "number" ? view : classNames.indexOf(view);
+  if (!Number.isInteger(index) || index < 0 || index >= classNames.length) {
+    const allowed = `"independent", "all" or one of the ${classNames.length} classes`;
+    throw new RangeError(`class view ${JSON.stringify(view)}: expected ${allowed}`);
+  }
+  return index;
+}
+
 async function main(): Promise<void> {
   const params = new URLSearchParams(window.location.search);
   const testMode = params.get("test") === "1";
@@ -79,10 +90,7 @@ async function main(): Promise<void> {
       return state.network?.name ?? null;
     },
     setRender: (key, value) => state.setRender(key, value),
-    setClassView: (view) => {
-      const names = state.network?.data.classNames ?? [];
-      state.setClassView(typeof view === "string" && names.includes(view) ? names.indexOf(view) : (view as ClassView));
-    },
+    setClassView: (view) => state.setClassView(classView(view, state.network?.data.classNames ?? [])),
     setCamera: (preset) => viewer.setPreset(preset),
     setRotating: (rotating) => state.setRotating(rotating),
   };
@@ -90,7 +98,7 @@ async function main(): Promise<void> {
   const entries = await networks.refresh();
   const first = params.get("network") ?? (await api.initial()).network ?? newestProcessed(entries);
   if (first === null) {
-    status.info("No network in the folder yet: generate one in the Network panel, or drop a .nnscape file here.", "empty");
+    status.info("No network in the folder yet: generate one (Network panel) or drop a .nnscape file here.", "empty");
     return;
   }
   networks.select(first);

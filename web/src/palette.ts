@@ -25,7 +25,8 @@ const EXTRA_LIGHTNESS = 0.5;
 export function palette(nClasses: number): Float32Array {
   const colours = new Float32Array(nClasses * 3);
   for (let c = 0; c < nClasses; c++) {
-    const rgb = BASE_PALETTE[c] ?? hslToRgb(((c - BASE_PALETTE.length) * GOLDEN_ANGLE_DEGREES) % 360, EXTRA_SATURATION, EXTRA_LIGHTNESS);
+    const hue = ((c - BASE_PALETTE.length) * GOLDEN_ANGLE_DEGREES) % 360;
+    const rgb = BASE_PALETTE[c] ?? hslToRgb(hue, EXTRA_SATURATION, EXTRA_LIGHTNESS);
     colours.set(rgb, c * 3);
   }
   return colours;

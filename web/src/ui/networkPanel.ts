@@ -17,8 +17,9 @@ const FILE_EXTENSION = ".nnscape";
 /** The file to show first: the newest processed file, else the newest file, else none. */
 export function newestProcessed(entries: readonly NetworkEntry[]): string | null {
   const usable = entries.filter((e) => e.broken !== true);
-  const newest = (list: NetworkEntry[]): NetworkEntry | undefined =>
-    list.reduce<NetworkEntry | undefined>((best, e) => (best === undefined || (e.modified ?? 0) > (best.modified ?? 0) ? e : best), undefined);
+  const newer = (best: NetworkEntry | undefined, e: NetworkEntry): NetworkEntry | undefined =>
+    best === undefined || (e.modified ?? 0) > (best.modified ?? 0) ? e : best;
+  const newest = (list: NetworkEntry[]): NetworkEntry | undefined => list.reduce(newer, undefined);
   return (newest(usable.filter((e) => e.kind === "processed")) ?? newest(usable))?.name ?? null;
 }
 

@@ -20,7 +20,9 @@ export function addSetting(
   let controller: Controller;
   if (setting.choices !== undefined && setting.choices.length > 0) {
     const labelled: Record<string, SettingValue> = {};
-    for (const choice of setting.choices) labelled[typeof choice === "string" ? label(choice) : String(choice)] = choice;
+    for (const choice of setting.choices) {
+      labelled[typeof choice === "string" ? label(choice) : String(choice)] = choice;
+    }
     controller = folder.add(values, setting.key, labelled);
   } else if (setting.type === "float" || setting.type === "int") {
     const step = setting.type === "int" ? 1 : FLOAT_STEP;

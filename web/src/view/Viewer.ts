@@ -12,6 +12,8 @@ import { NetworkView } from "./NetworkView.js";
 const BACKGROUND = 0xffffff;
 const ORBIT_SPEED = 1.0; // OrbitControls units: 2 = one turn per 30 s
 const FPS_WINDOW_MS = 1000;
+// Where the camera looks before a network is loaded.
+const EMPTY_SCENE_BOX = new Box3(new Vector3(-0.5, -0.5, -0.5), new Vector3(0.5, 0.5, 0.5));
 
 export interface ViewerOptions {
   /** Deterministic frames for tests: no device pixel ratio, and each frame finished before it counts. */
@@ -26,8 +28,7 @@ export class Viewer {
   readonly networkView: NetworkView;
   /** Frames drawn so far (tests wait on it). */
   framesRendered = 0;
-  /** Frames per second over the last second of drawing. */
-  fps = 0;
+  private measuredFps = 0;
   private readonly scene = new Scene();
   private needsRender = true;
   private running = true;
@@ -66,6 +67,11 @@ export class Viewer {
     requestAnimationFrame(this.tick);
   }
 
+  /** Frames per second over the last second; 0 while nothing moves (no frames are drawn then). */
+  get fps(): number {
+    return performance.now() - this.fpsWindowStart > 2 * FPS_WINDOW_MS ? 0 : this.measuredFps;
+  }
+
   /** Draw a new frame at the next opportunity. */
   invalidate(): void {
     this.needsRender = true;
@@ -79,8 +85,7 @@ export class Viewer {
 
   setPreset(index: number): void {
     const box = this.networkView.layoutBox;
-    if (box.isEmpty()) applyPreset(index, new Box3(new Vector3(-0.5, -0.5, -0.5), new Vector3(0.5, 0.5, 0.5)), this.camera, this.controls.target);
-    else applyPreset(index, box, this.camera, this.controls.target);
+    applyPreset(index, box.isEmpty() ? EMPTY_SCENE_BOX : box, this.camera, this.controls.target);
     this.controls.update();
     this.invalidate();
   }
@@ -89,7 +94,11 @@ export class Viewer {
   screenshot(): Promise<Blob> {
     this.render(); // the drawing buffer is only valid right after a draw
     return new Promise((resolve, reject) => {
-      this.renderer.domElement.toBlob((blob) => (blob === null ? reject(new Error("screenshot failed")) : resolve(blob)), "image/png");
+      const done = (blob: Blob | null): void => {
+        if (blob === null) reject(new Error("screenshot failed"));
+        else resolve(blob);
+      };
+      this.renderer.domElement.toBlob(done, "image/png");
     });
   }
 
@@ -134,7 +143,7 @@ export class Viewer {
     this.fpsFrames++;
     const now = performance.now();
     if (now - this.fpsWindowStart >= FPS_WINDOW_MS) {
-      this.fps = (this.fpsFrames * 1000) / (now - this.fpsWindowStart);
+      this.measuredFps = (this.fpsFrames * 1000) / (now - this.fpsWindowStart);
       this.fpsFrames = 0;
       this.fpsWindowStart = now;
     }

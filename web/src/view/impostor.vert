@@ -75,8 +75,9 @@ void main() {
   float cosAngle = dot(axisView, toCamera);
   vec3 across = axisView - cosAngle * toCamera;
   float sinAngle = length(across);
-  vec3 u = sinAngle > 1e-4 ? across / sinAngle
-                           : normalize(cross(toCamera, abs(toCamera.x) < 0.9 ? vec3(1.0, 0.0, 0.0) : vec3(0.0, 1.0, 0.0)));
+  // Seen end-on the axis gives no direction: any vector across the view ray will do.
+  vec3 fallback = abs(toCamera.x) < 0.9 ? vec3(1.0, 0.0, 0.0) : vec3(0.0, 1.0, 0.0);
+  vec3 u = sinAngle > 1e-4 ? across / sinAngle : normalize(cross(toCamera, fallback));
   vec3 v = cross(toCamera, u);
   float extentU = sqrt(longRadius * longRadius * sinAngle * sinAngle + shortRadius * shortRadius * cosAngle * cosAngle);
   // Points nearer than the centre project farther out; grow the quad by the worst case.

@@ -80,7 +80,10 @@ function material(shading: Shading, vertex: string, fragment: string, defines: R
 }
 
 /** Spheres (one per instance) or, with `segment`, ellipsoids along polyline segments. */
-export function impostorMaterial(shading: Shading, options: { segment: boolean; transparent: boolean }): ShaderMaterial {
+export function impostorMaterial(
+  shading: Shading,
+  options: { readonly segment: boolean; readonly transparent: boolean },
+): ShaderMaterial {
   const defines: Record<string, string> = {};
   if (options.segment) defines["SEGMENT"] = "";
   if (options.transparent) defines["TRANSPARENT"] = "";

@@ -16,7 +16,7 @@ const vec4 CULLED = vec4(2.0, 2.0, 2.0, 1.0);
 
 void main() {
   float radius = size * scoreAndT.x;
-  if (scoreAndT.x <= importanceThreshold || radius <= 0.0) {
+  if (scoreAndT.x <= importanceThreshold || radius <= 0.0 || importanceTerm(colour.a) <= 0.0) {
     gl_Position = CULLED;
     gl_PointSize = 0.0;
     return;
