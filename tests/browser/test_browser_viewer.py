@@ -162,6 +162,44 @@ def test_local_file_opens_from_the_picker(viewer: ViewerPage, network_folder: Pa
     assert ink(viewer.pixels()).any()
 
 
+def test_dropped_file_opens(viewer: ViewerPage, network_folder: Path) -> None:
+    viewer.open(PROCESSED)
+    transfer = viewer.page.evaluate_handle(
+        """([name, bytes]) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([new Uint8Array(bytes)], name));
+            return transfer;
+        }""",
+        [PLAIN, list((network_folder / PLAIN).read_bytes())],
+    )
+    before = viewer.frames
+    viewer.page.dispatch_event("#viewport", "drop", {"dataTransfer": transfer})
+    viewer.wait_frame_after(before)
+    viewer.wait_ready()
+    assert viewer.page.evaluate("window.nnscapeViewer.network") == PLAIN
+    assert ink(viewer.pixels()).any()
+
+
+def test_render_settings_save_to_the_server(viewer: ViewerPage, server_url: str) -> None:
+    viewer.open(PROCESSED)
+    defaults = get_json(f"{server_url}api/config/rendering")
+    viewer.set_render("edges.size", 0.05)
+    viewer.page.get_by_text("Save as default (server)", exact=True).click()
+    viewer.page.wait_for_function("document.getElementById('message').textContent.includes('saved')")
+    try:
+        saved = get_json(f"{server_url}api/config/rendering")
+        assert saved["edges"]["size"] == 0.05
+        assert saved["nodes"] == defaults["nodes"]
+    finally:
+        restore = urllib.request.Request(
+            f"{server_url}api/config/rendering",
+            data=json.dumps(defaults).encode(),
+            headers={"Content-Type": "application/json"},
+            method="PUT",
+        )
+        urllib.request.urlopen(restore, timeout=10).close()
+
+
 def test_broken_local_file_is_reported_not_drawn(viewer: ViewerPage, tmp_path: Path) -> None:
     viewer.open(PROCESSED)
     broken = tmp_path / "broken.nnscape"

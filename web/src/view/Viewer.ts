@@ -46,7 +46,7 @@ export class Viewer {
     private readonly state: ViewerState,
     private readonly options: ViewerOptions,
   ) {
-    this.renderer = new WebGLRenderer({ antialias: true, alpha: false, preserveDrawingBuffer: false });
+    this.renderer = new WebGLRenderer({ antialias: false, alpha: false, preserveDrawingBuffer: false });
     this.renderer.setPixelRatio(options.testMode ? 1 : window.devicePixelRatio);
     this.scene.background = new Color(BACKGROUND);
     container.appendChild(this.renderer.domElement);
