@@ -18,7 +18,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--network", help="the model's importance file (.nnscape, kind network); default: estimate it now"
     )
-    parser.add_argument("--epochs", type=int, default=20, help="importance fine-tuning epochs (default 20)")
+    parser.add_argument(
+        "--epochs", type=int, default=20, help="importance fine-tuning epochs (default 20; small data sets need more)"
+    )
+    parser.add_argument("--lr", type=float, default=1e-3, help="importance fine-tuning learning rate (default 1e-3)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run)
@@ -42,7 +45,13 @@ def run(args: argparse.Namespace) -> int:
             network = load(args.network)
         else:
             network = importance(
-                model, splits, epochs=args.epochs, seed=args.seed, class_names=splits.class_names, progress=progress
+                model,
+                splits,
+                epochs=args.epochs,
+                lr=args.lr,
+                seed=args.seed,
+                class_names=splits.class_names,
+                progress=progress,
             )
         curves = pruning_curves(model, network, splits, seed=args.seed, progress=progress)
     out.mkdir(parents=True, exist_ok=True)

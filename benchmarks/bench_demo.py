@@ -1,0 +1,77 @@
+"""Benchmark: the whole digits demo pipeline (what `nnscape demo` does before the viewer opens).
+
+Three 64-32-16-10 MLPs (untrained, basic, L1) on scikit-learn's digits: training, batch-norm importance and
+processing with the default config, into a fresh folder each run (nothing reused). Target (issue 6): under 30 s
+on this 2-core CPU; above 60 s counts as failed. Prints the median and every run, the time of each stage of the
+last run, and the load average, since timings on a shared machine are noisy.
+
+    python benchmarks/bench_demo.py [--runs 3] [--data digits] [--threads N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+
+import torch
+
+from nnscape.demo import SINGLE_THREAD_DATA, build_demo
+from nnscape.progress import ProgressEvent
+
+TARGET_SECONDS = 30.0
+FAIL_SECONDS = 60.0
+
+
+class StageTimer:
+    """A progress callback charging the time since the previous event to this event's stage."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.last = time.perf_counter()
+
+    def __call__(self, event: ProgressEvent) -> None:
+        now = time.perf_counter()
+        self.seconds[event.phase.split(": ")[-1]] += now - self.last  # "digits-basic: edges" → "edges"
+        self.last = now
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="timed runs (default 3)")
+    parser.add_argument("--data", default="digits", help="digits or fashion-mnist (default digits)")
+    parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    seconds: list[float] = []
+    timer = StageTimer()
+    for run in range(args.runs):
+        timer = StageTimer()
+        with tempfile.TemporaryDirectory(prefix="nnscape-bench-demo-") as folder:
+            started = timer.last = time.perf_counter()
+            build_demo(folder, data=args.data, progress=timer)
+            seconds.append(time.perf_counter() - started)
+        print(f"run {run + 1}: {seconds[-1]:.1f} s", flush=True)
+    stages = timer.seconds
+
+    median = statistics.median(seconds)
+    print(
+        f"demo on {args.data}, 3 networks, {SINGLE_THREAD_DATA.get(args.data, torch.get_num_threads())} thread(s), "
+        f"load average "
+        f"{os.getloadavg()[0]:.1f}; last run by stage: "
+        + ", ".join(f"{stage} {value:.1f} s" for stage, value in sorted(stages.items(), key=lambda kv: -kv[1]))
+    )
+    verdict = "met" if median < TARGET_SECONDS else ("within the fail line" if median < FAIL_SECONDS else "FAILED")
+    print(
+        f"median {median:.1f} s over {args.runs} runs (runs: {', '.join(f'{s:.1f}' for s in seconds)}); "
+        f"target < {TARGET_SECONDS:.0f} s, fail line {FAIL_SECONDS:.0f} s: {verdict}"
+    )
+
+
+if __name__ == "__main__":
+    main()
