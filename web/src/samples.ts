@@ -10,6 +10,9 @@
 
 import type { NetworkData } from "./format.js";
 
+/** Samples straight edges get at most (about 100 MB of arrays); a 784-81-49-10 network needs ~0.7 M. */
+const MAX_STRAIGHT_SAMPLES = 4_000_000;
+
 export interface EdgeSamples {
   /** (S, 3) float32 sample positions; the file's own array for processed files. */
   readonly points: Float32Array;
@@ -94,18 +97,28 @@ export function edgeSamples(network: NetworkData, nodeScore: Float32Array, sampl
   return { points, offsets, scoreAndT, count };
 }
 
+function edgeLength(nodePosition: Float32Array, source: number, target: number): number {
+  const s = 3 * source;
+  const t = 3 * target;
+  return Math.hypot(
+    (nodePosition[t] as number) - (nodePosition[s] as number),
+    (nodePosition[t + 1] as number) - (nodePosition[s + 1] as number),
+    (nodePosition[t + 2] as number) - (nodePosition[s + 2] as number),
+  );
+}
+
 function straightPolylines(network: NetworkData, samplesPerUnit: number): [Float32Array, Uint32Array] {
   const { nEdges, edgeSource, edgeTarget, nodePosition } = network;
+  let totalLength = 0;
+  for (let e = 0; e < nEdges; e++) {
+    totalLength += edgeLength(nodePosition, edgeSource[e] as number, edgeTarget[e] as number);
+  }
+  // Huge plain networks are sampled more coarsely rather than exhausting the page's memory.
+  const rate = Math.min(samplesPerUnit, MAX_STRAIGHT_SAMPLES / Math.max(totalLength, Number.EPSILON));
   const offsets = new Uint32Array(nEdges + 1);
   for (let e = 0; e < nEdges; e++) {
-    const s = 3 * (edgeSource[e] as number);
-    const t = 3 * (edgeTarget[e] as number);
-    const length = Math.hypot(
-      (nodePosition[t] as number) - (nodePosition[s] as number),
-      (nodePosition[t + 1] as number) - (nodePosition[s + 1] as number),
-      (nodePosition[t + 2] as number) - (nodePosition[s + 2] as number),
-    );
-    offsets[e + 1] = (offsets[e] as number) + Math.max(2, Math.ceil(length * samplesPerUnit) + 1);
+    const length = edgeLength(nodePosition, edgeSource[e] as number, edgeTarget[e] as number);
+    offsets[e + 1] = (offsets[e] as number) + Math.max(2, Math.ceil(length * rate) + 1);
   }
   const points = new Float32Array((offsets[nEdges] as number) * 3);
   for (let e = 0; e < nEdges; e++) {

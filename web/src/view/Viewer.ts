@@ -8,6 +8,7 @@ import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
 import type { ViewerState } from "../state.js";
 import { applyPreset, DEFAULT_PRESET, FIELD_OF_VIEW_DEGREES } from "./camera.js";
 import { NetworkView } from "./NetworkView.js";
+import { ResolutionGovernor } from "./resolution.js";
 
 const BACKGROUND = 0xffffff;
 const ORBIT_SPEED = 1.0; // OrbitControls units: 2 = one turn per 30 s
@@ -31,6 +32,10 @@ export class Viewer {
   private measuredFps = 0;
   private readonly scene = new Scene();
   private needsRender = true;
+  /** Whether the camera moved since the last frame (the orbit, the mouse, a preset). */
+  private moved = false;
+  private readonly pixelRatio: number;
+  private readonly governor = new ResolutionGovernor();
   private running = true;
   private lastTime = performance.now();
   private fpsWindowStart = performance.now();
@@ -47,12 +52,16 @@ export class Viewer {
     private readonly options: ViewerOptions,
   ) {
     this.renderer = new WebGLRenderer({ antialias: false, alpha: false, preserveDrawingBuffer: false });
-    this.renderer.setPixelRatio(options.testMode ? 1 : window.devicePixelRatio);
+    this.pixelRatio = options.testMode ? 1 : window.devicePixelRatio;
+    this.renderer.setPixelRatio(this.pixelRatio);
     this.scene.background = new Color(BACKGROUND);
     container.appendChild(this.renderer.domElement);
     this.controls = new OrbitControls(this.camera, this.renderer.domElement);
     this.controls.autoRotateSpeed = ORBIT_SPEED;
-    this.controls.addEventListener("change", () => this.invalidate());
+    this.controls.addEventListener("change", () => {
+      this.moved = true;
+      this.invalidate();
+    });
     this.networkView = new NetworkView(state, options.samplesPerUnit);
     this.scene.add(this.networkView.group);
     this.unsubscribe = state.subscribe((change) => {
@@ -92,6 +101,7 @@ export class Viewer {
 
   /** A PNG of the current view at the canvas's full drawing-buffer size. */
   screenshot(): Promise<Blob> {
+    this.setResolution(1);
     this.render(); // the drawing buffer is only valid right after a draw
     return new Promise((resolve, reject) => {
       const done = (blob: Blob | null): void => {
@@ -100,6 +110,11 @@ export class Viewer {
       };
       this.renderer.domElement.toBlob(done, "image/png");
     });
+  }
+
+  private setResolution(scale: number): void {
+    const ratio = this.pixelRatio * scale;
+    if (ratio !== this.renderer.getPixelRatio()) this.renderer.setPixelRatio(ratio);
   }
 
   private resize(): void {
@@ -116,7 +131,13 @@ export class Viewer {
     const seconds = (now - this.lastTime) / 1000;
     this.lastTime = now;
     if (this.state.rotating) this.controls.update(seconds);
-    if (this.needsRender) this.render();
+    if (!this.options.testMode && !this.needsRender && this.governor.wantsFullFrame(now)) this.needsRender = true;
+    if (this.needsRender) {
+      // Tests want every frame alike, so only interactive use trades resolution for speed.
+      this.setResolution(this.options.testMode ? 1 : this.governor.frame(now, this.moved));
+      this.moved = false;
+      this.render();
+    }
     requestAnimationFrame(this.tick);
   }
 
