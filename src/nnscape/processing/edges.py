@@ -3,7 +3,7 @@
 Every edge starts straight between its (already bundled) nodes. Each iteration k, with bandwidth
 ``h_k = 0.5 · layer_width · edge_bandwidth_reduction^k`` until ``h_k < h_min``:
 
-1. resample every polyline at spacing ``max(s, h_k / 4)`` (coarse while the kernel is wide: the density is
+1. resample every polyline at spacing ``max(s, h_k / 2)`` (coarse while the kernel is wide: the density is
    the same, the sample count far smaller);
 2. deposit each sample's weight × unit class vector (by ``edge_importance_type``) into a C-channel grid,
    one box per layer gap, so gaps never see each other's density, and blur it with bandwidth h_k;
@@ -49,7 +49,7 @@ __all__ = [
 # h_0 as a fraction of the layer width.
 EDGE_START_BANDWIDTH = 0.5
 # Sample spacing while the kernel is wide: max(s, COARSE_SPACING_FRACTION · h).
-COARSE_SPACING_FRACTION = 0.25
+COARSE_SPACING_FRACTION = 0.5
 # Laplacian window as a fraction of an edge's point count (shrinks by edge_bandwidth_reduction each iteration).
 SMOOTHING_WINDOW = 0.08
 # How far (fraction of the layer width) samples may leave the network's box on every side.
@@ -166,10 +166,8 @@ def bundle_edges(
         grid = Grid.around(lines.points, box, (low, high), h + cell, cell)
         index = grid.cell_index(lines.points, box)
         slopes = density_slopes(grid, index, vectors * weight.unsqueeze(1), h)
-        interior = lines.interior()
         gradient = potential_gradient(slopes, vectors, class_weight(h, first, finest))
-        move = gradient_step(gradient, slopes[:, :, -1][interior], h)
-        move[~interior] = 0.0
+        move = gradient_step(gradient, slopes[:, :, -1], h).index_fill_(0, lines.ends(), 0.0)
         points = lines.points.add_(move)
         points[:, :2].clamp_(-half, half)
         points[:, 2].clamp_(min=low[box, 2], max=high[box, 2])

@@ -39,17 +39,20 @@ class Polylines:
     edge: torch.Tensor
     t: torch.Tensor
 
+    def edge_of_points(self) -> torch.Tensor:
+        """``(P,) int64``: the edge of each point (``edge`` when known, else from the offsets)."""
+        if self.edge.shape[0] == self.points.shape[0]:
+            return self.edge
+        return torch.arange(self.offsets.shape[0] - 1, device=self.points.device).repeat_interleave(self.counts)
+
     @property
     def counts(self) -> torch.Tensor:
         """``(E,) int64`` points per edge."""
         return self.offsets[1:] - self.offsets[:-1]
 
-    def interior(self) -> torch.Tensor:
-        """``(P,) bool``: True for every point that is not an end of its edge."""
-        mask = torch.ones(self.points.shape[0], dtype=torch.bool, device=self.points.device)
-        mask[self.offsets[:-1]] = False
-        mask[self.offsets[1:] - 1] = False
-        return mask
+    def ends(self) -> torch.Tensor:
+        """``(2E,) int64``: the index of every edge's first point, then of every edge's last point."""
+        return torch.cat([self.offsets[:-1], self.offsets[1:] - 1])
 
 
 def straight(start: torch.Tensor, end: torch.Tensor) -> Polylines:
@@ -100,21 +103,38 @@ def resample(lines: Polylines, spacing: float) -> Polylines:
     Λ / n (the equal-step form of "samples every ``spacing``, a last one closer than 0.3 · spacing to the end
     dropped"), so consecutive points are at most 1.3 · spacing apart along the arc, unless the line is more
     than ``MAX_STRETCH`` times as long as the straight line between its ends. Ends are copied exactly.
+
+    Old and new points both run along each edge in order, so the old segment of every new point comes from
+    counting new points per old segment (a merge, linear in the point count) rather than a search.
     """
     offsets, points = lines.offsets, lines.points
-    arcs = _arc(lines)
+    device = points.device
+    segment, arc, length = _arc(lines)
     chord = (points[offsets[1:] - 1] - points[offsets[:-1]]).norm(dim=1).double()
-    length = torch.minimum(arcs[2], MAX_STRETCH * chord)
-    n_segments = torch.ceil(length / spacing - LAST_POINT_FRACTION).clamp_min(1).long()
+    n_segments = torch.ceil(torch.minimum(length, MAX_STRETCH * chord) / spacing - LAST_POINT_FRACTION)
+    n_segments = n_segments.clamp_min(1).long()
+    step = (length / n_segments).clamp_min(1e-300)  # (E,) arc between new points; a zero-length edge has 0
+    old_edge = lines.edge_of_points()
+    local = arc - arc[offsets[:-1]][old_edge]  # (S,) arc from the edge's start
+    # New points strictly before each old point: ceil(local / step), 0 at the first point; the last old point
+    # of an edge gets n + 1 so that its last segment takes the new end point too.
+    before = torch.ceil(local / step[old_edge]).long()
+    before = torch.minimum(before, n_segments[old_edge])
+    before[offsets[:-1]] = 0
+    before[offsets[1:] - 1] = n_segments + 1
+    per_segment = (before[1:] - before[:-1]).clamp_min_(0)  # the jump between edges counts nothing
+    left = torch.arange(points.shape[0] - 1, device=device).repeat_interleave(per_segment)
     counts = n_segments + 1
     new_offsets = torch.cat([offsets.new_zeros(1), torch.cumsum(counts, 0)])
-    edge = torch.arange(offsets.shape[0] - 1, device=points.device).repeat_interleave(counts)
-    step = torch.arange(int(new_offsets[-1]), device=points.device) - new_offsets[:-1][edge]
-    t = step.double() / n_segments[edge].double()
-    new_points = _interpolate(lines, arcs, edge, t)
+    edge = torch.arange(offsets.shape[0] - 1, device=device).repeat_interleave(counts)
+    index = torch.arange(int(new_offsets[-1]), device=device) - new_offsets[:-1][edge]
+    target = index.double() * step[edge]
+    seg = segment[left]
+    fraction = torch.where(seg > 0, (target - local[left]) / seg.clamp_min(1e-300), torch.zeros_like(seg))
+    new_points = torch.lerp(points[left], points[left + 1], fraction.clamp_(0.0, 1.0).float().unsqueeze(1))
     new_points[new_offsets[:-1]] = points[offsets[:-1]]
     new_points[new_offsets[1:] - 1] = points[offsets[1:] - 1]
-    return Polylines(new_offsets, new_points, edge, t.float())
+    return Polylines(new_offsets, new_points, edge, (index.double() / n_segments[edge]).float())
 
 
 def smooth(lines: Polylines, window: torch.Tensor, passes: int) -> torch.Tensor:
@@ -140,7 +160,7 @@ def smooth(lines: Polylines, window: torch.Tensor, passes: int) -> torch.Tensor:
         count += back + ahead
         shifts.append((o, back[o:].unsqueeze(1), ahead[:-o].unsqueeze(1)))
     scale = count.reciprocal_().unsqueeze(1)
-    ends = torch.cat([offsets[:-1], offsets[1:] - 1])
+    ends = lines.ends()
     end_points = points[ends]
     for _ in range(passes):
         total = points.clone()

@@ -52,7 +52,7 @@ FINEST_CELL_FRACTION = 1.0 / 3.0
 # Bound on cells × channels of one density field (the gradient holds d times as many values): above it the
 # cells grow, so memory never depends on the edge count and stays bounded for odd layer_distance/width ratios.
 MAX_FIELD_VALUES = 2**24
-# Slopes below this fraction of the largest slope in the field are rounding noise, not a direction.
+# Slopes below this fraction of the largest slope at the points are rounding noise, not a direction.
 SLOPE_FLOOR = 1e-6
 # Below this a norm or a slope counts as zero.
 _TINY = 1e-12
@@ -115,9 +115,9 @@ def potential_gradient(slopes: torch.Tensor, vectors: torch.Tensor, sigma: float
 def gradient_step(gradient: torch.Tensor, density_slope: torch.Tensor, step: float) -> torch.Tensor:
     """``(P, d)`` move of length ``step`` along ``gradient`` ``(P, d)``; zero where it is flat.
 
-    "Flat" is relative: below ``SLOPE_FLOOR`` times the largest density slope ``(P, d)`` norm of the points.
+    "Flat" is relative: below ``SLOPE_FLOOR`` times the largest component of the density slopes ``(P, d)``.
     """
-    floor = SLOPE_FLOOR * float(density_slope.norm(dim=1).max()) if density_slope.shape[0] else 0.0
+    floor = SLOPE_FLOOR * float(density_slope.abs().max()) if density_slope.numel() else 0.0
     length = gradient.norm(dim=1, keepdim=True)
     moving = length > max(floor, _TINY)
     return gradient.mul_(torch.where(moving, step / length.clamp_min(_TINY), 0.0))
