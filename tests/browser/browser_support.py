@@ -101,6 +101,6 @@ def ink(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
     return (WHITE - pixels.astype(np.int16)).max(axis=2) > INK_THRESHOLD
 
 
-def difference(a: npt.NDArray[np.uint8], b: npt.NDArray[np.uint8]) -> float:
-    """Mean absolute difference of two pictures, in grey levels."""
-    return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
+def changed_pixels(a: npt.NDArray[np.uint8], b: npt.NDArray[np.uint8]) -> int:
+    """How many pixels of two pictures clearly differ (some channel by more than the ink threshold)."""
+    return int((np.abs(a.astype(np.int16) - b.astype(np.int16)).max(axis=2) > INK_THRESHOLD).sum())

@@ -12,6 +12,9 @@ import type { Change, ViewerState } from "../state.js";
 import { type Layer, lineLayer, pointLayer, segmentLayer, sphereLayer } from "./layers.js";
 import { impostorMaterial, lineMaterial, pointMaterial, Shading } from "./materials.js";
 
+/** Diameter of the dots of the point modes, in CSS pixels. */
+const POINT_DIAMETER_PX = 3;
+
 /** Everything derived once per network: typed arrays the layers share. */
 interface Derived {
   readonly data: NetworkData;
@@ -172,14 +175,13 @@ export class NetworkView {
     else this.edgeLayer = next;
   }
 
-  /** Per frame: the view-space depth range of the network and the point-size scale (no allocation). */
-  updateCamera(camera: PerspectiveCamera, viewportHeight: number): void {
+  /** Per frame: the view-space depth range of the network and the point size (no allocation). */
+  updateCamera(camera: PerspectiveCamera, pixelRatio: number): void {
     const distance = this.scratch.copy(this.bounds.center).applyMatrix4(camera.matrixWorldInverse).z * -1;
     const radius = this.bounds.radius;
-    const pixelsPerUnit = viewportHeight / (2 * Math.tan((camera.fov * Math.PI) / 360));
     for (const shading of this.shadings) {
       shading.uniforms.depthRange.value.set(distance - radius, distance + radius);
-      shading.uniforms.pixelsPerUnit.value = pixelsPerUnit;
+      shading.uniforms.pointPixels.value = POINT_DIAMETER_PX * pixelRatio;
     }
   }
 

@@ -144,7 +144,7 @@ export class Viewer {
   private render(): void {
     this.needsRender = false;
     this.camera.updateMatrixWorld();
-    this.networkView.updateCamera(this.camera, this.renderer.domElement.height);
+    this.networkView.updateCamera(this.camera, this.renderer.getPixelRatio());
     this.renderer.render(this.scene, this.camera);
     if (this.options.testMode) {
       // Reading one pixel waits for the GPU, so a counted frame is a finished frame.

@@ -41,7 +41,7 @@ export class Shading {
     depthExponent: { value: 1 },
     importanceThreshold: { value: 0 },
     depthRange: { value: new Vector2(0, 1) },
-    pixelsPerUnit: { value: 1 },
+    pointPixels: { value: 1 },
   };
 
   /** Copy `prefix.size`, `prefix.base_opacity`, … from the render settings. */

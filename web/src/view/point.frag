@@ -1,4 +1,4 @@
-// A point as a flat disc; centrality falls off towards its rim like a sphere's chord.
+// A point as a flat round dot with the transparent opacity (full centrality: a dot has no depth profile).
 
 in vec4 vColour;
 in float vDepthView;
@@ -7,9 +7,8 @@ out vec4 fragColour;
 
 void main() {
   vec2 offset = 2.0 * gl_PointCoord - 1.0;
-  float radial = dot(offset, offset);
-  if (radial > 1.0) discard;
-  float alpha = opacity(vColour.a, relativeDepth(vDepthView), sqrt(1.0 - radial));
+  if (dot(offset, offset) > 1.0) discard;
+  float alpha = opacity(vColour.a, relativeDepth(vDepthView), 1.0);
   if (alpha <= 0.0) discard;
   fragColour = overWhite(vColour.rgb, alpha);
 }
