@@ -1,0 +1,123 @@
+"""The building blocks of processing on hand-checkable inputs: grid density, polylines, pruning, potential."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from nnscape.generate import random_network
+from nnscape.processing.grid import Grid
+from nnscape.processing.polylines import MAX_STRETCH, Polylines, resample, smooth, straight
+from nnscape.processing.potential import (
+    CLASS_REPULSION,
+    bandwidths,
+    class_vectors,
+    class_weight,
+    gradient_step,
+    potential_gradient,
+)
+from nnscape.processing.prune import prune_mask
+
+
+def grid_3d(cells: int = 21, cell: float = 0.1) -> Grid:
+    return Grid(origin=torch.zeros(1, 3), cell=cell, shape=(cells, cells, cells))
+
+
+def test_blur_keeps_the_mass_and_spreads_it_symmetrically() -> None:
+    grid = grid_3d()
+    centre = torch.tensor([[1.05, 1.05, 1.05]])
+    box = torch.zeros(1, dtype=torch.int64)
+    field = grid.blur(grid.deposit(grid.cell_index(centre, box), torch.ones(1, 1)), 0.4)[0, :, :, :, 0]
+    assert float(field.sum()) == pytest.approx(1.0, rel=1e-5)
+    assert torch.allclose(field, field.flip(0), atol=1e-7)
+    assert torch.allclose(field, field.transpose(0, 2), atol=1e-7)
+    assert float(field[10, 10, 10]) == float(field.max())
+
+
+def test_gradient_points_towards_the_density_peak() -> None:
+    grid = grid_3d()
+    box = torch.zeros(1, dtype=torch.int64)
+    field = grid.blur(grid.deposit(grid.cell_index(torch.tensor([[1.05, 1.05, 1.05]]), box), torch.ones(1, 1)), 0.6)
+    probes = torch.tensor([[0.75, 1.05, 1.05], [1.05, 1.35, 1.05], [1.05, 1.05, 0.85]])
+    slopes = grid.lookup(grid.gradient(field), grid.cell_index(probes, torch.zeros(3, dtype=torch.int64)))[:, :, 0]
+    towards = torch.tensor([[1.0, 0, 0], [0, -1.0, 0], [0, 0, 1.0]])
+    assert torch.allclose(slopes / slopes.norm(dim=1, keepdim=True), towards, atol=1e-5)
+
+
+def test_points_outside_the_grid_land_in_its_border_cells() -> None:
+    grid = Grid(origin=torch.tensor([[0.0, 0.0], [5.0, 5.0]]), cell=1.0, shape=(3, 2))
+    index = grid.cell_index(torch.tensor([[-4.0, 9.0], [5.5, 5.5]]), torch.tensor([0, 1]))
+    assert index.tolist() == [0 * 2 + 1, 6 + 0]
+
+
+def test_resampling_keeps_ends_and_spaces_points_evenly() -> None:
+    lines = straight(torch.tensor([[0.0, 0, 0], [0, 0, 0]]), torch.tensor([[1.0, 0, 0], [0, 0.25, 0]]))
+    result = resample(lines, 0.1)
+    assert result.offsets.tolist() == [0, 11, 15]  # 10 steps of 0.1; 0.25 → ceil(2.5 − 0.3) = 3 steps
+    assert torch.allclose(result.points[:11, 0], torch.linspace(0, 1, 11), atol=1e-6)
+    assert torch.equal(result.points[[0, 10, 11, 14]], torch.tensor([[0.0, 0, 0], [1, 0, 0], [0, 0, 0], [0, 0.25, 0]]))
+    assert torch.allclose(result.points[11:, 1], torch.linspace(0, 0.25, 4))
+    assert torch.allclose(result.t[:11], torch.linspace(0, 1, 11))
+
+
+def test_resampling_a_zigzag_caps_its_point_count() -> None:
+    zigzag = torch.tensor([[x / 10, (x % 2) * 0.5, 0.0] for x in range(11)])
+    lines = Polylines(torch.tensor([0, 11]), zigzag, torch.zeros(11, dtype=torch.int64), torch.zeros(11))
+    result = resample(lines, 0.01)
+    assert result.points.shape[0] <= MAX_STRETCH * 1.0 / 0.01 + 2
+
+
+def test_smoothing_keeps_ends_and_straight_lines() -> None:
+    lines = resample(straight(torch.tensor([[0.0, 0, 0]]), torch.tensor([[1.0, 1, 0]])), 0.05)
+    kinked = lines.points.clone()
+    kinked[5:9, 2] = 0.3
+    bent = Polylines(lines.offsets, kinked, lines.edge, lines.t)
+    smoothed = smooth(bent, torch.tensor([2]), passes=4)
+    assert torch.equal(smoothed[[0, -1]], kinked[[0, -1]])
+    assert float(smoothed[:, 2].max()) < 0.3
+    assert torch.allclose(smooth(lines, torch.tensor([1]), passes=4), lines.points, atol=1e-6)
+    wide = smooth(lines, torch.tensor([3]), passes=4)  # cut windows slide points along the line, never off it
+    assert torch.allclose(wide[:, 0], wide[:, 1], atol=1e-6)
+    assert torch.equal(wide[:, 2], torch.zeros(wide.shape[0]))
+
+
+def test_pruning_keeps_the_highest_scores() -> None:
+    network = random_network([4, 3, 2], seed=0)
+    keep = prune_mask(network, 0.5)
+    score = network.edge_importance * network.node_importance.mean(axis=1)[network.edge_source]
+    assert keep.sum() == network.n_edges - network.n_edges // 2
+    assert score[keep].min() >= score[~keep].max()
+    assert prune_mask(network, 0.0).all()
+
+
+def test_schedule_and_class_weight() -> None:
+    schedule = bandwidths(0.5, 0.9, 2 / 45)
+    assert len(schedule) == 23
+    assert schedule[-1] >= 2 / 45 > schedule[-1] * 0.9
+    assert class_weight(0.5, 0.5, 0.1) == 0.0
+    assert class_weight(0.1, 0.5, 0.1) == CLASS_REPULSION
+
+
+def test_potential_attracts_to_own_class_and_repels_from_others() -> None:
+    # Density slopes of class 0 and class 1 both point along +x, so ‖D‖'s slope does too.
+    slopes = torch.tensor([[[1.0, 0.0, 1.0], [0.0, 0.0, 0.0]]]).expand(2, 2, 3).clone()
+    vectors = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    only_class_0 = slopes.clone()
+    only_class_0[:, 0, 1] = 0.0
+    gradient = potential_gradient(only_class_0, vectors, sigma=CLASS_REPULSION)
+    assert float(gradient[0, 0]) > 0  # a class-0 point climbs class-0 density
+    assert float(gradient[1, 0]) < 0  # a class-1 point is pushed away from it
+
+
+def test_flat_density_means_no_step() -> None:
+    move = gradient_step(torch.zeros(4, 3), torch.zeros(4, 3), 0.5)
+    assert torch.equal(move, torch.zeros(4, 3))
+    move = gradient_step(torch.tensor([[3.0, 4.0, 0.0]]), torch.ones(1, 3), 0.5)
+    assert torch.allclose(move, torch.tensor([[0.3, 0.4, 0.0]]))
+
+
+def test_zero_importance_gets_a_uniform_class_vector() -> None:
+    vectors = class_vectors(torch.tensor([[0.0, 0.0, 0.0, 0.0], [0.0, 2.0, 0.0, 0.0]]))
+    assert torch.allclose(vectors, torch.tensor([[0.5, 0.5, 0.5, 0.5], [0.0, 1.0, 0.0, 0.0]]))
+    assert np.isfinite(vectors.numpy()).all()
