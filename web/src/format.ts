@@ -148,14 +148,16 @@ export function parse(buffer: ArrayBuffer, name = "file"): NetworkData {
   const edgeTarget = int32("edge_target", [nEdges]);
   const edgeWeight = float32("edge_weight", [nEdges]);
   const edgeImportance = float32("edge_importance", [nEdges]);
+  const layerOf = nodeLayers(layerSizes);
   for (let e = 0; e < nEdges; e++) {
     const s = edgeSource[e] as number;
     const t = edgeTarget[e] as number;
     if (s < 0 || s >= nNodes || t < 0 || t >= nNodes) fail(`edge ${e} refers to a node outside [0, ${nNodes})`);
+    if ((layerOf[t] as number) !== (layerOf[s] as number) + 1) fail(`edge ${e} does not join consecutive layers`);
   }
   expectFinite(nodePosition, "node_position", fail);
-  expectFinite(nodeImportance, "node_importance", fail);
-  expectFinite(edgeImportance, "edge_importance", fail);
+  expectUnitInterval(nodeImportance, "node_importance", fail);
+  expectUnitInterval(edgeImportance, "edge_importance", fail);
 
   let edgeOffsets: Uint32Array | null = null;
   let edgePoints: Float32Array | null = null;
@@ -207,6 +209,24 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function isCount(value: unknown): boolean {
   return typeof value === "number" && Number.isInteger(value) && value >= 0;
+}
+
+/** (N,) layer index of every node. */
+function nodeLayers(layerSizes: readonly number[]): Uint16Array {
+  const layers = new Uint16Array(layerSizes.reduce((a, b) => a + b, 0));
+  let start = 0;
+  layerSizes.forEach((size, layer) => {
+    layers.fill(layer, start, start + size);
+    start += size;
+  });
+  return layers;
+}
+
+function expectUnitInterval(values: Float32Array, key: string, fail: (message: string) => never): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (!(v >= 0 && v <= 1)) fail(`field ${key} has ${v} at flat index ${i}; values must lie in [0, 1]`);
+  }
 }
 
 function expectFinite(values: Float32Array, key: string, fail: (message: string) => never): void {
