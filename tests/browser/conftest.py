@@ -17,6 +17,7 @@ from playwright.sync_api import BrowserContext, Page, sync_playwright
 from nnscape.generate import random_network
 from nnscape.network import Network
 from nnscape.server import create_app, serve_in_thread
+from nnscape.server.app import STATIC_DIR
 
 CHROMIUM = "/usr/bin/chromium"
 # Software WebGL through ANGLE on EGL (Mesa llvmpipe) works headless without a GPU; the rest keeps
@@ -69,6 +70,8 @@ def network_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def server_url(network_folder: Path) -> Iterator[str]:
+    if not (STATIC_DIR / "index.html").is_file():
+        pytest.fail(f"the viewer is not built ({STATIC_DIR} is empty): `pip install -e .` builds it (needs npm)")
     url, stop = serve_in_thread(create_app(network_folder, config_folder=network_folder / "configs"))
     yield url
     stop()
