@@ -24,7 +24,8 @@ export class RenderPanel {
       const [group] = setting.key.split(".", 1) as [string];
       let folder = this.folder;
       if (setting.key.includes(".")) {
-        folder = groups.get(group) ?? this.folder.addFolder(group === "nodes" ? "Node shading" : "Edge shading");
+        const title = group === "nodes" ? "Node shading" : "Edge shading";
+        folder = groups.get(group) ?? this.folder.addFolder(title).close();
         groups.set(group, folder);
       }
       addSetting(folder, state.render, setting, (key, value) => state.setRender(key, value));
