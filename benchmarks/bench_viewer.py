@@ -36,6 +36,13 @@ FIRST_FRAME_TARGET_S = 5.0
 REDRAW_TARGET_S = 1 / 30
 WAIT_MS = 600_000
 REDRAW_PRESETS = (1, 9)
+# The page's own account of a load (window.nnscapeViewer.timings), medians printed under the total.
+STEPS = {
+    "read": "download the bytes",
+    "parse": "header, typed-array views, invariants",
+    "prepare": "samples, colours, buffers",
+    "draw": "GPU upload and the first frame",
+}
 
 
 def processed_file(folder: Path) -> Path:
@@ -82,11 +89,12 @@ def main() -> int:
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                first, frames = [], []
+                first, frames, steps = [], [], []
                 renderer = ""
                 for _ in range(args.runs):
                     page = browser.new_page(viewport=VIEWPORT)
                     first.append(open_page(page, f"{url}?test=1&network={path.name}"))
+                    steps.append(page.evaluate("({...window.nnscapeViewer.timings})"))
                     frames.extend(redraw(page, preset) for preset in REDRAW_PRESETS)
                     renderer = page.evaluate(
                         """() => { const gl = document.querySelector('canvas').getContext('webgl2');
@@ -103,6 +111,8 @@ def main() -> int:
     print(f"WebGL renderer:         {renderer}  (viewport {VIEWPORT['width']}x{VIEWPORT['height']})")
     print(f"open → first frame:     {statistics.median(first):8.2f} s   (target {FIRST_FRAME_TARGET_S:.1f} s; "
           f"median of {len(first)}, min {min(first):.2f} s)")  # fmt: skip
+    for step, meaning in STEPS.items():
+        print(f"  {step + ':':21s} {statistics.median(t[step] for t in steps) / 1000:8.2f} s   ({meaning})")
     print(f"redraw (camera move):   {statistics.median(frames):8.3f} s   (target {REDRAW_TARGET_S:.3f} s; "
           f"median of {len(frames)}, min {min(frames):.3f} s)")  # fmt: skip
     return 0

@@ -6,9 +6,22 @@ import type { ViewerState } from "./state.js";
 import type { Status } from "./ui/status.js";
 import type { Viewer } from "./view/Viewer.js";
 
+/** Milliseconds spent in each step of the last load (for the benchmark). */
+export interface LoadTimings {
+  /** Reading the bytes (download or local file). */
+  read: number;
+  /** `parse`: header, views, invariants. */
+  parse: number;
+  /** Everything derived for drawing (samples, colours, GPU buffers): the state change's listeners. */
+  prepare: number;
+  /** From then to the first finished frame (upload and draw). */
+  draw: number;
+}
+
 export class NetworkLoader {
   /** True once a network is shown and its first frame drawn. */
   loaded = false;
+  readonly timings: LoadTimings = { read: 0, parse: 0, prepare: 0, draw: 0 };
 
   constructor(
     private readonly state: ViewerState,
@@ -17,11 +30,18 @@ export class NetworkLoader {
   ) {}
 
   async fromServer(name: string): Promise<void> {
-    await this.guarded(name, async () => this.show(await api.networkBytes(name), name, true));
+    await this.guarded(name, async () => this.show(await this.timed(api.networkBytes(name)), name, true));
   }
 
   async fromFile(file: File): Promise<void> {
-    await this.guarded(file.name, async () => this.show(await file.arrayBuffer(), file.name, false));
+    await this.guarded(file.name, async () => this.show(await this.timed(file.arrayBuffer()), file.name, false));
+  }
+
+  private async timed(reading: Promise<ArrayBuffer>): Promise<ArrayBuffer> {
+    const start = performance.now();
+    const bytes = await reading;
+    this.timings.read = performance.now() - start;
+    return bytes;
   }
 
   private async guarded(name: string, load: () => Promise<void>): Promise<void> {
@@ -35,10 +55,16 @@ export class NetworkLoader {
   }
 
   private show(bytes: ArrayBuffer, name: string, onServer: boolean): void {
+    const start = performance.now();
     const data = parse(bytes, name);
+    const parsed = performance.now();
     this.state.setNetwork({ data, name, bytes, onServer });
+    const prepared = performance.now();
+    this.timings.parse = parsed - start;
+    this.timings.prepare = prepared - parsed;
     const layers = data.layerSizes.join("-");
     this.viewer.afterNextFrame(() => {
+      this.timings.draw = performance.now() - prepared;
       this.loaded = true;
       this.status.info(`${name}: ${data.kind} ${layers}, ${data.nEdges.toLocaleString()} edges`, "ready");
     });

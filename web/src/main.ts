@@ -7,7 +7,7 @@
 import GUI from "lil-gui";
 import { api } from "./api.js";
 import type { ClassView } from "./colours.js";
-import { NetworkLoader } from "./loader.js";
+import { type LoadTimings, NetworkLoader } from "./loader.js";
 import { flatten, type SettingValue, ViewerState } from "./state.js";
 import { ClassPanel } from "./ui/classPanel.js";
 import { bindDrop, bindKeys } from "./ui/input.js";
@@ -24,6 +24,8 @@ export interface TestHooks {
   readonly framesRendered: number;
   readonly loaded: boolean;
   readonly network: string | null;
+  /** Where the last load spent its time. */
+  readonly timings: Readonly<LoadTimings>;
   setRender(key: string, value: SettingValue): void;
   /** "independent", "all", a class index or a class name. */
   setClassView(view: ClassView | string): void;
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
     get network() {
       return state.network?.name ?? null;
     },
+    timings: loader.timings,
     setRender: (key, value) => state.setRender(key, value),
     setClassView: (view) => state.setClassView(classView(view, state.network?.data.classNames ?? [])),
     setCamera: (preset) => viewer.setPreset(preset),
