@@ -36,6 +36,8 @@ CHANGED = 100
 JOB_TIMEOUT_MS = 120_000
 # The orbit turns about 6° a second: a clear change, whatever the frame rate.
 ROTATION_WAIT_MS = 1000
+# Bandwidth shrinking this slowly makes even a tiny network's processing take long enough to stop it.
+SLOW_BANDWIDTH_REDUCTION = 0.995
 
 
 def get_json(url: str) -> Any:
@@ -307,3 +309,20 @@ def test_processing_from_the_page_reports_progress_and_adds_a_file(viewer: Viewe
     assert entries[output]["kind"] == "processed"
     assert entries[output]["layer_sizes"] == list(TINY_LAYERS)
     assert ink(viewer.pixels()).any()
+
+
+def test_stop_cancels_a_processing_job_without_leaving_a_file(viewer: ViewerPage, server_url: str) -> None:
+    viewer.open(PLAIN)
+    page = viewer.page
+    before = {entry["name"] for entry in get_json(f"{server_url}api/networks")}
+    page.get_by_text("Processing", exact=True).click()
+    for setting in ("edge bandwidth reduction", "node bandwidth reduction"):  # hundreds of iterations
+        field = page.locator(".lil-controller", has_text=setting).locator("input")
+        field.fill(str(SLOW_BANDWIDTH_REDUCTION))
+        field.press("Enter")
+    page.get_by_text("Process shown network").click()
+    page.wait_for_function("document.body.dataset.job === 'running'", timeout=JOB_TIMEOUT_MS)
+    page.get_by_text("Stop", exact=True).click()
+    page.wait_for_function("document.body.dataset.job === 'cancelled'", timeout=JOB_TIMEOUT_MS)
+    assert {entry["name"] for entry in get_json(f"{server_url}api/networks")} == before
+    assert viewer.page.evaluate("window.nnscapeViewer.network") == PLAIN

@@ -33,6 +33,7 @@ export class ProcessingPanel {
     for (const setting of schema) addSetting(folder, this.values, setting, () => undefined);
     folder.add({ process: () => void this.start() }, "process").name("Process shown network");
     folder.add({ stop: () => void this.stop() }, "stop").name("Stop");
+    folder.add({ save: () => void this.save() }, "save").name("Save as default (server)");
     this.progressController = folder.add(this.progress, "text").name("progress").disable();
     folder.close();
   }
@@ -54,6 +55,15 @@ export class ProcessingPanel {
         // The stream ends after the final event; a break before it is a lost job.
         if (this.jobId === id) this.finish({ state: "failed", error: "lost the connection to the job" });
       };
+    } catch (error) {
+      this.status.error(error);
+    }
+  }
+
+  private async save(): Promise<void> {
+    try {
+      await api.saveConfig("processing", { ...this.values });
+      this.status.info("Processing settings saved to the server (configs/processing.json).");
     } catch (error) {
       this.status.error(error);
     }
