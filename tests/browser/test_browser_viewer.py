@@ -192,7 +192,7 @@ def test_render_settings_save_to_the_server(viewer: ViewerPage, server_url: str)
     viewer.open(PROCESSED)
     defaults = get_json(f"{server_url}api/config/rendering")
     viewer.set_render("edges.size", 0.05)
-    viewer.page.get_by_text("Save as default (server)", exact=True).click()
+    viewer.page.get_by_text("Save render settings (server)", exact=True).click()
     viewer.page.wait_for_function("document.getElementById('message').textContent.includes('saved')")
     try:
         saved = get_json(f"{server_url}api/config/rendering")

@@ -33,7 +33,7 @@ export class ProcessingPanel {
     for (const setting of schema) addSetting(folder, this.values, setting, () => undefined);
     folder.add({ process: () => void this.start() }, "process").name("Process shown network");
     folder.add({ stop: () => void this.stop() }, "stop").name("Stop");
-    folder.add({ save: () => void this.save() }, "save").name("Save as default (server)");
+    folder.add({ save: () => void this.save() }, "save").name("Save processing settings (server)");
     this.progressController = folder.add(this.progress, "text").name("progress").disable();
     folder.close();
   }

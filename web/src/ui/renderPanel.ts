@@ -30,7 +30,7 @@ export class RenderPanel {
       }
       addSetting(folder, state.render, setting, (key, value) => state.setRender(key, value));
     }
-    this.folder.add({ save: () => void this.save() }, "save").name("Save as default (server)");
+    this.folder.add({ save: () => void this.save() }, "save").name("Save render settings (server)");
     this.folder.add({ reset: () => state.setRenderAll(defaults(schema)) }, "reset").name("Reset to defaults");
     // Changes from elsewhere (keys, test hooks, reset) show in the controllers.
     state.subscribe((change) => {
