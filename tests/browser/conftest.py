@@ -6,7 +6,7 @@ page per test, and a screenshot of the page saved when a test fails.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -95,16 +95,18 @@ def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browse
         context.close()
 
 
+# Set on a test item whose call phase failed, so its page fixture saves a screenshot.
+_FAILED = pytest.StashKey[bool]()
+
+
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    item.stash.setdefault(_FAILED, False)
     if report.when == "call" and report.failed:
         item.stash[_FAILED] = True
     return report
-
-
-_FAILED = pytest.StashKey[bool]()
 
 
 @pytest.fixture
