@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, ViewportSize, sync_playwright
 
 from nnscape.generate import random_network
 from nnscape.io import load
@@ -30,7 +30,7 @@ LAYERS = (784, 81, 49, 10)
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--use-angle=gl-egl", "--ignore-gpu-blocklist", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
-VIEWPORT = {"width": 1280, "height": 720}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 720}
 # Targets: a link opens to a picture within a few seconds; orbiting stays fluid (30 frames per second).
 FIRST_FRAME_TARGET_S = 5.0
 REDRAW_TARGET_S = 1 / 30
@@ -89,7 +89,9 @@ def main() -> int:
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                first, frames, steps = [], [], []
+                first: list[float] = []
+                frames: list[float] = []
+                steps: list[dict[str, float]] = []
                 renderer = ""
                 for _ in range(args.runs):
                     page = browser.new_page(viewport=VIEWPORT)

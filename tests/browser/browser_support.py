@@ -98,7 +98,8 @@ class ViewerPage:
 
 def ink(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
     """``(H, W) bool``: pixels that are not (nearly) white."""
-    return (WHITE - pixels.astype(np.int16)).max(axis=2) > INK_THRESHOLD
+    drawn: npt.NDArray[np.bool_] = (WHITE - pixels.astype(np.int16)).max(axis=2) > INK_THRESHOLD
+    return drawn
 
 
 def changed_pixels(a: npt.NDArray[np.uint8], b: npt.NDArray[np.uint8]) -> int:

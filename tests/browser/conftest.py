@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from browser_support import MANY_CLASSES, MANY_CLASSES_LAYERS, PLAIN, PROCESSED, TINY_LAYERS, ViewerPage
-from playwright.sync_api import BrowserContext, Page, sync_playwright
+from playwright.sync_api import BrowserContext, Page, ViewportSize, sync_playwright
 
 from nnscape.generate import random_network
 from nnscape.network import Network
@@ -31,7 +31,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-VIEWPORT = {"width": 800, "height": 500}
+VIEWPORT: ViewportSize = {"width": 800, "height": 500}
 # Where failure screenshots go (CI can upload this folder); default: pytest's temporary folder.
 ARTIFACTS_VARIABLE = "NNSCAPE_BROWSER_ARTIFACTS"
 
