@@ -26,6 +26,7 @@ from safetensors.numpy import save as safetensors_bytes
 
 from nnscape.config import EDGE_MODES, NODE_MODES
 from nnscape.generate import random_network
+from nnscape.io import load
 
 pytestmark = pytest.mark.browser
 
@@ -36,6 +37,8 @@ CHANGED = 100
 JOB_TIMEOUT_MS = 120_000
 # The orbit turns about 6° a second: a clear change, whatever the frame rate.
 ROTATION_WAIT_MS = 1000
+# The statistics panel refreshes twice a second.
+STATISTICS_REFRESH_MS = 600
 # Bandwidth shrinking this slowly makes even a tiny network's processing take long enough to stop it.
 SLOW_BANDWIDTH_REDUCTION = 0.995
 
@@ -60,6 +63,19 @@ def test_processed_network_is_coloured_on_white(viewer: ViewerPage) -> None:
     # Coloured, not grey: in the "All" view the class mix gives clearly saturated pixels.
     saturation = pixels.max(axis=2).astype(int) - pixels.min(axis=2)
     assert (saturation[drawn] > 40).mean() > 0.2
+
+
+def test_statistics_show_the_file(viewer: ViewerPage, network_folder: Path) -> None:
+    viewer.open(PROCESSED)
+    network = load(network_folder / PROCESSED)
+
+    def statistic(name: str) -> str:
+        return viewer.page.get_by_role("textbox", name=name, exact=True).input_value()
+
+    viewer.page.wait_for_timeout(STATISTICS_REFRESH_MS)
+    assert statistic("edges") == str(network.n_edges)
+    assert statistic("samples") == str(network.n_samples)
+    assert statistic("pruned edges") == network.metadata.get("pruned_edges", "0")
 
 
 def test_unprocessed_network_draws_straight_edges(viewer: ViewerPage) -> None:
@@ -94,7 +110,9 @@ def test_every_render_mode_changes_the_picture(viewer: ViewerPage) -> None:
 @pytest.mark.parametrize("k", sorted(PALETTE))
 def test_class_view_tints_towards_the_class_colour(viewer: ViewerPage, k: int) -> None:
     viewer.open(PROCESSED)
-    viewer.set_class_view(k)
+    before = viewer.frames
+    viewer.page.get_by_text(f"Class {k}: {k}", exact=True).click()  # random networks name classes "0", "1", …
+    viewer.wait_frame_after(before)
     picture = viewer.pixels()
     pixels = picture.astype(float) / 255
     drawn = ink(picture)
