@@ -175,5 +175,5 @@ def bundle_edges(
             scale = SMOOTHING_WINDOW * config.edge_bandwidth_reduction**k
             window = torch.floor(lines.counts.double() * scale).long().clamp_min(1)
             lines = replace(lines, points=smooth(lines, window, config.smoothing_iterations))
-        report(progress, "edges", k + 1, len(schedule), bandwidth=h)
+        report(progress, "edges", k + 1, len(schedule), bandwidth=h, samples=float(lines.points.shape[0]))
     return resample(lines, spacing)
