@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import torch
@@ -32,8 +33,8 @@ INK_CELLS_PER_WIDTH = 32
 _INK_SAMPLES_PER_CELL = 2
 # Box margin, as a fraction of the layer width, for "inside" and the ink grid.
 BOX_MARGIN = 0.25
-# Edges rasterised at once, to bound memory on networks with millions of edges.
-_INK_CHUNK = 1 << 16
+# Segments rasterised at once, to bound memory on networks with millions of edges.
+_INK_CHUNK = 1 << 15
 # Edge pairs compared for the class separation, and the arc fractions compared along each pair.
 _PAIRS = 20_000
 _PAIR_FRACTIONS = (0.25, 0.5, 0.75)
@@ -89,20 +90,26 @@ def _layer_width(network: Network) -> float:
 
 
 def _ink(lines: Polylines, low: torch.Tensor, high: torch.Tensor, width: float) -> float:
-    """Fraction of the cells of the fixed ink grid that the polylines pass through."""
+    """Fraction of the cells of the fixed ink grid that the polylines pass through.
+
+    Every segment is cut into equal pieces no longer than half a cell and the cells of the cut points are
+    marked (segments are processed in chunks, so memory stays bounded on millions of edges).
+    """
     cell = width / INK_CELLS_PER_WIDTH
     shape = torch.clamp(torch.ceil((high - low) / cell).long(), min=1)
     occupied = torch.zeros(int(shape.prod()), dtype=torch.bool)
-    n_edges = lines.offsets.shape[0] - 1
-    for begin in range(0, n_edges, _INK_CHUNK):
-        end = min(begin + _INK_CHUNK, n_edges)
-        offsets = lines.offsets[begin : end + 1]
-        chunk = Polylines(
-            offsets - offsets[0], lines.points[int(offsets[0]) : int(offsets[-1])], lines.edge[:0], lines.t[:0]
-        )
-        dense = resample(chunk, cell / _INK_SAMPLES_PER_CELL).points
-        cells = torch.floor((dense - low) / cell).long()
-        cells = torch.minimum(cells.clamp_min(0), shape - 1)
+    starts = lines.points[:-1]
+    steps = lines.points[1:] - starts
+    within = torch.ones(steps.shape[0], dtype=torch.bool)
+    within[lines.offsets[1:-1] - 1] = False  # the jump from one edge's end to the next edge's start
+    starts, steps = starts[within], steps[within]
+    length = steps.norm(dim=1)
+    for begin in range(0, steps.shape[0], _INK_CHUNK):
+        chunk = slice(begin, begin + _INK_CHUNK)
+        pieces = max(1, math.ceil(float(length[chunk].max()) * _INK_SAMPLES_PER_CELL / cell))
+        fractions = torch.linspace(0.0, 1.0, pieces + 1).view(1, -1, 1)
+        dense = (starts[chunk].unsqueeze(1) + steps[chunk].unsqueeze(1) * fractions).view(-1, 3)
+        cells = torch.minimum(torch.floor((dense - low) / cell).long().clamp_min(0), shape - 1)
         occupied[(cells[:, 0] * shape[1] + cells[:, 1]) * shape[2] + cells[:, 2]] = True
     return float(occupied.double().mean())
 
