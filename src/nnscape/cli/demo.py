@@ -34,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
         info = describe(path)
         accuracy = demo_stamp(path).get("test_accuracy")
         shown = f"test accuracy {accuracy:.3f}, " if isinstance(accuracy, float) else ""
-        print(f"{path.name}: {shown}{info['edges']} edges, spread {info.get('spread', float('nan')):.4f}")
+        figures = ", ".join(f"{key} {info[key]:.4f}" for key in ("spread", "ink") if key in info)
+        print(f"{path.name}: {shown}{info['edges']} edges, {figures}")
     print(f"demo files in {folder}")
 
     from nnscape.server import view
