@@ -55,8 +55,6 @@ def process(
     importance = torch.from_numpy(network.node_importance).to(target)
     layout = grid_layout(sizes, layer_width=config.layer_width, layer_distance=config.layer_distance)
     nodes = bundle_nodes(torch.from_numpy(layout).to(target), importance, config, progress=progress, cancel=cancel)
-    # Positions are rounded to float32 once here, so polyline ends and node positions are the same numbers.
-    nodes = nodes.float()
 
     source = torch.from_numpy(source_np.astype(np.int64)).to(target)
     edge_target = torch.from_numpy(target_np.astype(np.int64)).to(target)
