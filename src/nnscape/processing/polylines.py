@@ -18,6 +18,8 @@ LAST_POINT_FRACTION = 0.3
 # A polyline gets at most this many times the samples of the straight line between its ends: a jagged line
 # (bundling without smoothing zigzags) is then sampled more sparsely instead of multiplying memory.
 MAX_STRETCH = 4.0
+# Lengths below this count as zero (guards divisions).
+_TINY = 1e-30
 
 
 @dataclass(frozen=True)
@@ -113,13 +115,13 @@ def resample(lines: Polylines, spacing: float) -> Polylines:
     chord = (points[offsets[1:] - 1] - points[offsets[:-1]]).norm(dim=1).double()
     n_segments = torch.ceil(torch.minimum(length, MAX_STRETCH * chord) / spacing - LAST_POINT_FRACTION)
     n_segments = n_segments.clamp_min(1).long()
-    step = (length / n_segments).clamp_min(1e-300)  # (E,) arc between new points; a zero-length edge has 0
+    # Per-point arithmetic in float32: arcs measured from each edge's start are small numbers.
+    step = (length / n_segments).float().clamp_min(_TINY)  # (E,) arc between new points; 0-length edges too
     old_edge = lines.edge_of_points()
-    local = arc - arc[offsets[:-1]][old_edge]  # (S,) arc from the edge's start
-    # New points strictly before each old point: ceil(local / step), 0 at the first point; the last old point
-    # of an edge gets n + 1 so that its last segment takes the new end point too.
+    local = (arc - arc[offsets[:-1]][old_edge]).float()  # (S,) arc from the edge's start
+    # New points strictly before each old point: ceil(local / step) (at most n + 1 by rounding), 0 at the
+    # first point; the last old point gets n + 1 so that its last segment takes the new end point too.
     before = torch.ceil(local / step[old_edge]).long()
-    before = torch.minimum(before, n_segments[old_edge])
     before[offsets[:-1]] = 0
     before[offsets[1:] - 1] = n_segments + 1
     per_segment = (before[1:] - before[:-1]).clamp_min_(0)  # the jump between edges counts nothing
@@ -128,13 +130,13 @@ def resample(lines: Polylines, spacing: float) -> Polylines:
     new_offsets = torch.cat([offsets.new_zeros(1), torch.cumsum(counts, 0)])
     edge = torch.arange(offsets.shape[0] - 1, device=device).repeat_interleave(counts)
     index = torch.arange(int(new_offsets[-1]), device=device) - new_offsets[:-1][edge]
-    target = index.double() * step[edge]
-    seg = segment[left]
-    fraction = torch.where(seg > 0, (target - local[left]) / seg.clamp_min(1e-300), torch.zeros_like(seg))
-    new_points = torch.lerp(points[left], points[left + 1], fraction.clamp_(0.0, 1.0).float().unsqueeze(1))
+    t = index.float() / n_segments[edge].float()
+    # Where an old segment has zero length the fraction is any value in [0, 1]: both ends are the same point.
+    fraction = (index.float() * step[edge] - local[left]) / segment.float()[left].clamp_min(_TINY)
+    new_points = torch.lerp(points[left], points[left + 1], fraction.clamp_(0.0, 1.0).unsqueeze(1))
     new_points[new_offsets[:-1]] = points[offsets[:-1]]
     new_points[new_offsets[1:] - 1] = points[offsets[1:] - 1]
-    return Polylines(new_offsets, new_points, edge, (index.double() / n_segments[edge]).float())
+    return Polylines(new_offsets, new_points, edge, t)
 
 
 def smooth(lines: Polylines, window: torch.Tensor, passes: int) -> torch.Tensor:
