@@ -52,7 +52,8 @@ EDGE_START_BANDWIDTH = 0.5
 COARSE_SPACING_FRACTION = 0.5
 # Laplacian window as a fraction of an edge's point count (shrinks by edge_bandwidth_reduction each iteration).
 SMOOTHING_WINDOW = 0.08
-# How far (fraction of the layer width) samples may leave the network's box on every side.
+# How far (fraction of the layer width) samples may leave the network's box on every side (along z at most
+# one layer distance).
 DOMAIN_MARGIN = 0.375
 
 
@@ -146,12 +147,12 @@ def bundle_edges(
     lines = straight(nodes[source], nodes[target])
     if source.shape[0] == 0:
         return lines
-    margin = DOMAIN_MARGIN * width
-    half = width / 2 + margin
+    half = width / 2 + DOMAIN_MARGIN * width
+    # Along z no further than one layer distance, so closely spaced layers stay a flat slab.
+    depth = min(DOMAIN_MARGIN * width, config.layer_distance)
     side = torch.full_like(layer_z[:-1], half)
-    low = torch.stack([-side, -side, layer_z[:-1] - margin], 1)  # (G, 3): one box per layer gap
-    high = torch.stack([side, side, layer_z[1:] + margin], 1)
-    volume = float((high - low).prod(dim=1).sum())
+    low = torch.stack([-side, -side, layer_z[:-1] - depth], 1)  # (G, 3): one box per layer gap
+    high = torch.stack([side, side, layer_z[1:] + depth], 1)
     channels = importance.shape[1] + 1
     first = EDGE_START_BANDWIDTH * width
     finest = 2 * spacing / 3
@@ -162,8 +163,8 @@ def bundle_edges(
         lines = resample(lines, max(spacing, COARSE_SPACING_FRACTION * h))
         box = gap[lines.edge]
         vectors, weight = classes.at(lines)
-        cell = cell_size(h, spacing, volume, channels, dims=3)
-        grid = Grid.around(lines.points, box, (low, high), h + cell, cell)
+        cell = cell_size(h, spacing)
+        grid = Grid.around(lines.points, box, (low, high), h + cell, cell, channels)
         index = grid.cell_index(lines.points, box)
         slopes = density_slopes(grid, index, vectors * weight.unsqueeze(1), h)
         gradient = potential_gradient(slopes, vectors, class_weight(h, first, finest))

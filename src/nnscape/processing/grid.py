@@ -17,10 +17,14 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["KERNEL_RADIUS_SIGMAS", "Grid"]
+__all__ = ["KERNEL_RADIUS_SIGMAS", "MAX_FIELD_VALUES", "Grid"]
 
 # The kernel is a Gaussian of σ = h / 2 cut off at 2σ = h: the "kernel of radius h" of ALGORITHM.md.
 KERNEL_RADIUS_SIGMAS = 2.0
+# Bound on cells × channels of one field (its gradient holds d times as many values). Above it the cells
+# grow: memory and blur time stay bounded for odd layer_distance / layer_width ratios or many classes. The
+# default config never reaches it (784-81-49-10 needs about 2.2 M values at the finest bandwidth).
+MAX_FIELD_VALUES = 2**22
 
 
 @dataclass(frozen=True)
@@ -53,13 +57,20 @@ class Grid:
 
     @classmethod
     def around(
-        cls, points: torch.Tensor, box: torch.Tensor, limits: tuple[torch.Tensor, torch.Tensor], pad: float, cell: float
+        cls,
+        points: torch.Tensor,
+        box: torch.Tensor,
+        limits: tuple[torch.Tensor, torch.Tensor],
+        pad: float,
+        cell: float,
+        channels: int,
     ) -> Grid:
         """The grid covering the points of each box ``(P, d)`` / ``(P,)`` plus ``pad``, within ``limits``.
 
         ``limits`` = (low, high), ``(G, d)`` each: the box domains. Fitting the grid to where the points are
         (they gather into bundles) rather than to the whole domain saves most cells once the kernel is small;
-        ``pad`` ≥ the kernel radius keeps the density of every point whole.
+        ``pad`` ≥ the kernel radius keeps the density of every point whole. The cell is ``cell``, or larger
+        where a field of ``channels`` values per cell would exceed :data:`MAX_FIELD_VALUES`.
         """
         low, high = limits
         index = box.unsqueeze(1).expand(-1, points.shape[1])
@@ -68,6 +79,9 @@ class Grid:
         empty = ~torch.isfinite(first)  # a box without points keeps its whole (unused) domain
         first = torch.where(empty, low, torch.maximum(first - pad, low))
         last = torch.where(empty, low, torch.minimum(last + pad, high))
+        extent = (last - first).amax(dim=0)
+        volume = first.shape[0] * float(extent.prod())
+        cell = max(cell, (volume * channels / MAX_FIELD_VALUES) ** (1.0 / first.shape[1]))
         return cls.covering(first, last, cell)
 
     @property

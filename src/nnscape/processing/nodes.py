@@ -68,8 +68,8 @@ def bundle_nodes(
     schedule = bandwidths(first, config.node_bandwidth_reduction, finest)
     for k, h in enumerate(schedule):
         check_cancelled(cancel)
-        cell = cell_size(h, spacing, (2 * half) ** 2, values.shape[1] + 1, dims=2)
-        grid = Grid.around(xy, box, (low, high), h + cell, cell)
+        cell = cell_size(h, spacing)
+        grid = Grid.around(xy, box, (low, high), h + cell, cell, values.shape[1] + 1)
         slopes = density_slopes(grid, grid.cell_index(xy, box), values, h)
         gradient = potential_gradient(slopes, vectors, class_weight(h, first, finest))
         xy.add_(gradient_step(gradient, slopes[:, :, -1], NODE_STEP * h)).clamp_(-half, half)

@@ -33,7 +33,6 @@ from nnscape.processing.grid import Grid
 __all__ = [
     "CELLS_PER_BANDWIDTH",
     "CLASS_REPULSION",
-    "MAX_FIELD_VALUES",
     "bandwidths",
     "cell_size",
     "class_vectors",
@@ -45,13 +44,11 @@ __all__ = [
 
 # Final σ, the weight of other-class repulsion (safe at 1 in this form; the first form failed at 1).
 CLASS_REPULSION = 1.0
-# The grid cell is at most h / CELLS_PER_BANDWIDTH: the kernel (σ = h/2) then spans at least 1.5 cells.
+# The grid cell is h / CELLS_PER_BANDWIDTH while that exceeds s/3: the kernel (σ = h/2) spans 1.5 cells, and
+# never less than one cell at the finest bandwidth (h_min = 2s/3).
 CELLS_PER_BANDWIDTH = 3.0
 # Finest cell as a fraction of the sample spacing s (ALGORITHM.md: a cell no larger than s/3 at the end).
 FINEST_CELL_FRACTION = 1.0 / 3.0
-# Bound on cells × channels of one density field (the gradient holds d times as many values): above it the
-# cells grow, so memory never depends on the edge count and stays bounded for odd layer_distance/width ratios.
-MAX_FIELD_VALUES = 2**24
 # Slopes below this fraction of the largest slope at the points are rounding noise, not a direction.
 SLOPE_FLOOR = 1e-6
 # Below this a norm or a slope counts as zero.
@@ -66,14 +63,10 @@ def bandwidths(first: float, reduction: float, last: float) -> list[float]:
     return schedule
 
 
-def cell_size(bandwidth: float, spacing: float, volume: float, channels: int, dims: int) -> float:
-    """Grid cell side for bandwidth h: ``max(s/3, h/4)``, grown if the field would exceed the value bound.
-
-    ``volume`` is the total extent of all boxes (area in 2D), ``channels`` the values per cell.
-    """
-    cell = max(spacing * FINEST_CELL_FRACTION, bandwidth / CELLS_PER_BANDWIDTH)
-    smallest_allowed = float((volume * channels / MAX_FIELD_VALUES) ** (1.0 / dims))
-    return max(cell, smallest_allowed)
+def cell_size(bandwidth: float, spacing: float) -> float:
+    """Grid cell side for bandwidth h and sample spacing s: ``max(s/3, h/3)`` (the grid may grow it further,
+    see :meth:`~nnscape.processing.grid.Grid.around`)."""
+    return max(spacing * FINEST_CELL_FRACTION, bandwidth / CELLS_PER_BANDWIDTH)
 
 
 def class_weight(bandwidth: float, first: float, last: float) -> float:
