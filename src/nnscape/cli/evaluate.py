@@ -23,6 +23,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--lr", type=float, default=1e-3, help="importance fine-tuning learning rate (default 1e-3)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--threads", type=int, help="torch CPU threads (default: torch's choice; 1 is fastest for small models)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run)
 
@@ -38,6 +41,12 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise NnscapeError(f"--out {out}: is a file, expected a folder")
+    if args.threads is not None:
+        if args.threads < 1:
+            raise NnscapeError(f"--threads {args.threads}: expected a whole number >= 1")
+        import torch
+
+        torch.set_num_threads(args.threads)
     model = load_model(args.model)
     splits = load_dataset(args.data)
     with progress_bars(quiet=args.quiet) as progress:
