@@ -3,8 +3,9 @@
 ``nnscape demo`` trains the three variants of one MLP on a bundled data set, estimates importance, processes
 all three with the same config and writes ``<data>-<variant>.processed.nnscape`` into a folder. The files
 record the recipe that made them (metadata ``demo``), so a re-run reuses the ones made by the same recipe and
-rebuilds the rest. Side by side they show the thesis's point: the untrained network is a diffuse cloud, the
-trained one forms bundles, the L1-regularised one narrow bundles.
+rebuilds the rest. Side by side they illustrate the thesis's point: the untrained network a diffuse cloud, the
+trained one bundles, the L1-regularised one narrow bundles. (Measured by the edges' spread, the 784-81-49-10
+Fashion-MNIST models show it; the small digits ones differ by less than between seeds: see README.md.)
 """
 
 from __future__ import annotations
@@ -28,7 +29,19 @@ if TYPE_CHECKING:
     from nnscape.datasets import DatasetSplits
     from nnscape.train import Variant
 
-__all__ = ["DEMO_DATA", "VARIANTS", "DemoRecipe", "build_demo", "default_demo_dir", "demo_recipe", "demo_stamp"]
+__all__ = [
+    "DEMO_DATA",
+    "SHOWN_VARIANT",
+    "SINGLE_THREAD_DATA",
+    "VARIANTS",
+    "DemoRecipe",
+    "build_demo",
+    "checkpoint_path",
+    "default_demo_dir",
+    "demo_path",
+    "demo_recipe",
+    "demo_stamp",
+]
 
 VARIANTS: tuple[Variant, ...] = ("untrained", "basic", "l1")
 # The variant the viewer opens first.
