@@ -15,7 +15,7 @@ from nnscape import datasets, demo
 from nnscape.cli import main
 from nnscape.config import ProcessingConfig
 from nnscape.demo import build_demo, checkpoint_path, default_demo_dir, demo_recipe, demo_stamp
-from nnscape.errors import DataError
+from nnscape.errors import DataError, NnscapeError
 from nnscape.io import load, loads
 from nnscape.progress import ProgressEvent
 from nnscape.server import create_app
@@ -123,6 +123,12 @@ def test_fashion_mnist_without_the_data_set_says_how_to_install_it(
     with pytest.raises(DataError, match="apt-get install dataset-fashion-mnist"):
         build_demo(tmp_path / "demo", data="fashion-mnist")
     assert main(["demo", "--dir", str(tmp_path / "demo"), "--data", "fashion-mnist", "--quiet"]) == 1
+
+
+def test_a_file_in_the_way_of_the_folder_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("")
+    with pytest.raises(NnscapeError, match=r"demo folder .*taken: cannot create it"):
+        build_demo(tmp_path / "taken", recipe=FAST)
 
 
 def test_unknown_data_and_default_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -140,7 +140,10 @@ def build_demo(
                 f"fashion-mnist: {datasets.FASHION_MNIST_FOLDER} not found; install it with "
                 f"`sudo apt-get install {FASHION_MNIST_PACKAGE}` (Debian/Ubuntu), or run the demo on digits"
             )
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise NnscapeError(f"demo folder {out}: cannot create it ({exc.strerror})") from exc
         splits = datasets.load_dataset(recipe.data)
         with _torch_threads(SINGLE_THREAD_DATA.get(recipe.data)):
             for variant, path in missing:
