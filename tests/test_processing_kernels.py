@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from nnscape.generate import random_network
-from nnscape.processing.grid import Grid
+from nnscape.processing.grid import MAX_FIELD_VALUES, Grid
 from nnscape.processing.polylines import MAX_STRETCH, Polylines, resample, smooth, straight
 from nnscape.processing.potential import (
     CLASS_REPULSION,
@@ -121,3 +121,13 @@ def test_zero_importance_gets_a_uniform_class_vector() -> None:
     vectors = class_vectors(torch.tensor([[0.0, 0.0, 0.0, 0.0], [0.0, 2.0, 0.0, 0.0]]))
     assert torch.allclose(vectors, torch.tensor([[0.5, 0.5, 0.5, 0.5], [0.0, 1.0, 0.0, 0.0]]))
     assert np.isfinite(vectors.numpy()).all()
+
+
+def test_grid_memory_is_bounded_whatever_the_extent_and_channels() -> None:
+    points = torch.tensor([[0.0, 0.0, 0.0], [1.0, 1.0, 40.0]])
+    limits = (torch.full((1, 3), -100.0), torch.full((1, 3), 100.0))
+    box = torch.zeros(2, dtype=torch.int64)
+    grid = Grid.around(points, box, limits, pad=0.01, cell=0.001, channels=51)
+    assert grid.n_cells * 51 <= 1.1 * MAX_FIELD_VALUES  # rounding up each axis adds a little
+    fine = Grid.around(points[:1], box[:1], limits, pad=0.01, cell=0.001, channels=51)
+    assert fine.cell == 0.001  # a small box keeps the asked-for cell
