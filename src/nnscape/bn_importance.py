@@ -51,7 +51,14 @@ from nnscape.network import Network, dense_edges
 from nnscape.progress import ProgressCallback, check_cancelled, report
 from nnscape.torch_models import MlpChain, mlp_chain
 
-__all__ = ["PENALTIES", "class_vs_rest_batches", "edge_importance", "fine_tune_gammas", "importance"]
+__all__ = [
+    "PENALTIES",
+    "class_vs_rest_batches",
+    "edge_importance",
+    "fine_tune_gammas",
+    "importance",
+    "steps_per_epoch",
+]
 
 Penalty = Literal["l1", "l2", "none"]
 PENALTIES: tuple[Penalty, ...] = ("l1", "l2", "none")
@@ -183,7 +190,7 @@ def fine_tune_gammas(
     n_classes = sizes[-1]
     counts = torch.bincount(y, minlength=n_classes)
     order = torch.argsort(y, stable=True)  # example indices grouped by class
-    steps = math.ceil(2 * int(counts.max()) / batch_size)
+    steps = steps_per_epoch(y, n_classes=n_classes, batch_size=batch_size)
     generator = torch.Generator().manual_seed(seed)
 
     inputs = x.to(device)
@@ -220,6 +227,11 @@ def fine_tune_gammas(
         final_loss = float(epoch_loss) / steps
         report(progress, PHASE, epoch + 1, epochs, loss=final_loss / n_classes)
     return [gamma.detach().cpu() for gamma in gammas], final_loss
+
+
+def steps_per_epoch(y: torch.Tensor, *, n_classes: int, batch_size: int) -> int:
+    """Optimizer steps per epoch for labels ``y``: the largest class and as many "rest" examples, in batches."""
+    return math.ceil(2 * int(torch.bincount(y, minlength=n_classes).max()) / batch_size)
 
 
 def class_vs_rest_batches(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import sys
 
 from nnscape.cli.common import output_path, progress_bars
 
 PENALTY_CHOICES = ("l1", "l2", "none")
+BATCH_SIZE = 128  # importance()'s default, which this command keeps
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from nnscape.bn_importance import importance
+    from nnscape.bn_importance import importance, steps_per_epoch
     from nnscape.datasets import load_dataset
     from nnscape.errors import ConfigError
     from nnscape.torch_models import load_model
@@ -40,6 +43,14 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--device cuda: no CUDA device is available")
     model = load_model(args.model)
     splits = load_dataset(args.data)
+    steps = args.epochs * steps_per_epoch(splits.train_y, n_classes=splits.n_classes, batch_size=BATCH_SIZE)
+    if 0 < steps * args.lr < 1:  # (bad values are refused by importance() below)
+        # Under L1, Adam moves an unneeded γ by about lr per step: it cannot reach 0 in fewer than 1/lr steps.
+        print(
+            f"note: {args.epochs} epochs are only {steps} optimizer steps on {args.data}; importance will be nearly "
+            f"uniform. Raise --epochs to about {math.ceil(args.epochs / (steps * args.lr))} or --lr.",
+            file=sys.stderr,
+        )
     with progress_bars(quiet=args.quiet) as progress:
         network = importance(
             model, splits, epochs=args.epochs, penalty=args.penalty, strength=args.strength, lr=args.lr,
