@@ -131,17 +131,15 @@ class PruningCurves:
 
 def edge_scores(network: Network, order: str, *, seed: int = 0) -> npt.NDArray[np.float64]:
     """``(E,) float64`` pruning score of every edge for one of :data:`ORDERS`; lowest is pruned first."""
-    source_importance: npt.NDArray[np.float64] = network.node_importance.astype(np.float64).mean(axis=1)
-    source_importance = source_importance[network.edge_source]
-    edge_importance = network.edge_importance.astype(np.float64)
     if order == "importance":
-        return edge_importance * source_importance
+        return network.pruning_scores()
     if order == "importance_most_first":
-        return -(edge_importance * source_importance)
+        return -network.pruning_scores()
     if order == "gamma":
-        return source_importance
+        source_importance: npt.NDArray[np.float64] = network.node_importance.astype(np.float64).mean(axis=1)
+        return source_importance[network.edge_source]
     if order == "magnitude":
-        return edge_importance
+        return network.edge_importance.astype(np.float64)
     if order == "random":
         return np.random.default_rng(seed).random(network.n_edges)
     raise ValueError(f"order {order!r}: expected one of {', '.join(ORDERS)}")

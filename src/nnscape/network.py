@@ -127,6 +127,16 @@ class Network:
         """``(N,) int64``: the layer of each node."""
         return np.repeat(np.arange(self.n_layers, dtype=np.int64), self.layer_sizes)
 
+    def pruning_scores(self) -> npt.NDArray[np.float64]:
+        """``(E,) float64``: edge importance × the source node's importance averaged over classes.
+
+        The pruning score of ALGORITHM.md 1.2, shared by processing (``prune_percentage``) and the pruning
+        curves of :mod:`nnscape.evaluation`; the lowest scores are pruned first, over all layers together.
+        """
+        source_mean = self.node_importance.astype(np.float64).mean(axis=1)[self.edge_source]
+        scores: npt.NDArray[np.float64] = self.edge_importance.astype(np.float64) * source_mean
+        return scores
+
     # -- building and copying ----------------------------------------------------------------------------
 
     def with_changes(self, **changes: object) -> Network:
