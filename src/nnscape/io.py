@@ -112,9 +112,9 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
     return _check_metadata(header, name)
 
 
-def load(path: str | os.PathLike[str]) -> Network:
-    """Read and fully validate a ``.nnscape`` file of either kind."""
-    name = str(path)
+def load(path: str | os.PathLike[str], *, name: str | None = None) -> Network:
+    """Read and fully validate a ``.nnscape`` file of either kind; errors name it ``name`` (default: the path)."""
+    name = str(path) if name is None else name
     try:
         data = Path(path).read_bytes()
     except OSError as exc:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nnscape.errors import FormatError, NnscapeError
+from nnscape.errors import NnscapeError
+from nnscape.io import load, save
 from nnscape.network import Network
 from nnscape.server.errors import ClientError
 
@@ -75,7 +76,7 @@ class NetworkFolder:
 
     def load(self, name: str) -> Network:
         """Read and validate the listed file ``name``; errors name the file, not the server's path."""
-        return _read(self.resolve(name), name)
+        return load(self.resolve(name), name=name)
 
     def summaries(self) -> list[dict[str, Any]]:
         """Every file's list entry, newest first (see :func:`nnscape.summary.summarize`); broken ones say why."""
@@ -98,7 +99,7 @@ class NetworkFolder:
             return entry.summary
         base: dict[str, Any] = {"name": name, "size_bytes": stat.st_size, "modified": stat.st_mtime}
         try:
-            info = summarize(_read(path, name))
+            info = summarize(load(path, name=name))
         except NnscapeError as exc:
             summary = base | {"broken": True, "error": str(exc)}
         else:
@@ -111,8 +112,6 @@ class NetworkFolder:
 
     def save_new(self, network: Network, name: str) -> str:
         """Save ``network`` under ``name``, or under a fresh variant if it is taken; return the name used."""
-        from nnscape.io import save
-
         check_new_name(name)
         with self.write_lock:
             fresh = self._fresh_name(name)
@@ -131,16 +130,6 @@ class NetworkFolder:
         """A visible ``*.nnscape`` regular file directly in the folder (a link must stay inside it)."""
         visible = path.name.endswith(SUFFIX) and not path.name.startswith(".")
         return visible and path.is_file() and path.resolve().parent == self.root
-
-
-def _read(path: Path, name: str) -> Network:
-    from nnscape.io import loads
-
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise FormatError(f"{name}: cannot read file ({exc.strerror})") from exc
-    return loads(data, name=name)
 
 
 _LIST_FIELDS = ("kind", "layer_sizes", "classes", "class_names", "edges", "pruned_edges", "samples")
