@@ -127,6 +127,11 @@ class Network:
         """``(N,) int64``: the layer of each node."""
         return np.repeat(np.arange(self.n_layers, dtype=np.int64), self.layer_sizes)
 
+    @property
+    def edge_layer(self) -> npt.NDArray[np.int64]:
+        """``(E,) int64``: the layer of each edge's source node, i.e. the index of the gap the edge crosses."""
+        return self.node_layer[self.edge_source]
+
     def pruning_scores(self) -> npt.NDArray[np.float64]:
         """``(E,) float64``: edge importance × the source node's importance averaged over classes.
 

@@ -59,7 +59,7 @@ def process(
     source = torch.from_numpy(source_np.astype(np.int64)).to(target)
     edge_target = torch.from_numpy(target_np.astype(np.int64)).to(target)
     edge_importance = torch.from_numpy(network.edge_importance[keep]).to(target)
-    gap = torch.from_numpy(np.searchsorted(network.layer_starts, source_np, side="right") - 1).to(target)
+    gap = torch.from_numpy(network.edge_layer[keep]).to(target)
     zs = torch.from_numpy(layer_z(len(sizes), layer_distance=config.layer_distance)).to(target)
     lines = bundle_edges(
         nodes,

@@ -72,7 +72,7 @@ def quality(network: Network, *, layer_width: float | None = None, seed: int = 0
     favourite = class_vectors(torch.from_numpy(network.node_importance)).argmax(dim=1)
     pure = torch.nonzero(favourite[source] == favourite[target]).squeeze(1)
     classes = favourite[source[pure]]
-    gap = torch.from_numpy(np.searchsorted(network.layer_starts, network.edge_source, side="right") - 1)
+    gap = torch.from_numpy(network.edge_layer)
     first, second = _pairs(gap[pure], seed)
     pairs = (pure[first], pure[second])
     for name, polylines in (("class_separation", bundled), ("class_separation_straight", lines)):
