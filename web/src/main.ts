@@ -18,6 +18,7 @@ import { defaults } from "./ui/settings.js";
 import { StatsPanel } from "./ui/statsPanel.js";
 import { Status } from "./ui/status.js";
 import { Viewer } from "./view/Viewer.js";
+import { ImmersiveView } from "./xr/ImmersiveView.js";
 
 /** What browser tests may drive; they still judge the result by the canvas's pixels. */
 export interface TestHooks {
@@ -71,6 +72,8 @@ async function main(): Promise<void> {
     testMode,
     samplesPerUnit: () => Number(processing["sampling_rate"]),
   });
+  const edgeModes = renderSchema.find((setting) => setting.key === "edge_mode")?.choices ?? [];
+  new ImmersiveView(viewer, state, edgeModes.map(String));
   const loader = new NetworkLoader(state, viewer, status);
   const gui = new GUI({ title: "nnscape" });
   new StatsPanel(gui, state, viewer);

@@ -175,10 +175,20 @@ export class NetworkView {
     else this.edgeLayer = next;
   }
 
-  /** Per frame: the view-space depth range of the network and the point size (no allocation). */
+  /** (S, 2) float32 (score, t) of the edge samples drawn now; empty before a network is loaded. */
+  get edgeScoreAndT(): Float32Array {
+    return this.derived?.samples.scoreAndT ?? new Float32Array(0);
+  }
+
+  /**
+   * Per frame: the view-space depth range of the network and the point size (no allocation). The group has
+   * no transform on screen; in VR the hands move, turn and (uniformly) scale it.
+   */
   updateCamera(camera: PerspectiveCamera, pixelRatio: number): void {
-    const distance = this.scratch.copy(this.bounds.center).applyMatrix4(camera.matrixWorldInverse).z * -1;
-    const radius = this.bounds.radius;
+    this.group.updateMatrixWorld();
+    const world = this.scratch.copy(this.bounds.center).applyMatrix4(this.group.matrixWorld);
+    const distance = world.applyMatrix4(camera.matrixWorldInverse).z * -1;
+    const radius = this.bounds.radius * this.group.scale.x;
     for (const shading of this.shadings) {
       shading.uniforms.depthRange.value.set(distance - radius, distance + radius);
       shading.uniforms.pointPixels.value = POINT_DIAMETER_PX * pixelRatio;

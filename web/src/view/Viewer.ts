@@ -30,7 +30,7 @@ export class Viewer {
   /** Frames drawn so far (tests wait on it). */
   framesRendered = 0;
   private measuredFps = 0;
-  private readonly scene = new Scene();
+  readonly scene = new Scene();
   private needsRender = true;
   /** Whether the camera moved since the last frame (the orbit, the mouse, a preset). */
   private moved = false;
@@ -45,6 +45,8 @@ export class Viewer {
   private readonly unsubscribe: () => void;
   private readonly tick = (now: number): void => this.frame(now);
   private onFrameListeners: (() => void)[] = [];
+  /** Runs before each frame of an immersive (WebXR) session, which draws every frame the headset asks for. */
+  xrFrame: ((seconds: number) => void) | null = null;
 
   constructor(
     private readonly container: HTMLElement,
@@ -73,7 +75,8 @@ export class Viewer {
     this.resizeObserver = new ResizeObserver(() => this.resize());
     this.resizeObserver.observe(container);
     this.resize();
-    requestAnimationFrame(this.tick);
+    // The renderer's loop: the window's frames on screen, the headset's during a WebXR session.
+    this.renderer.setAnimationLoop(this.tick);
   }
 
   /** Frames per second over the last second; 0 while nothing moves (no frames are drawn then). */
@@ -118,6 +121,7 @@ export class Viewer {
   }
 
   private resize(): void {
+    if (this.renderer.xr.isPresenting) return; // the headset sets the size then
     const width = Math.max(1, this.container.clientWidth);
     const height = Math.max(1, this.container.clientHeight);
     this.renderer.setSize(width, height, false);
@@ -130,6 +134,11 @@ export class Viewer {
     if (!this.running) return;
     const seconds = (now - this.lastTime) / 1000;
     this.lastTime = now;
+    if (this.xrFrame !== null && this.renderer.xr.isPresenting) {
+      this.xrFrame(seconds);
+      this.render();
+      return;
+    }
     if (this.state.rotating) this.controls.update(seconds);
     if (!this.options.testMode && !this.needsRender && this.governor.wantsFullFrame(now)) this.needsRender = true;
     if (this.needsRender) {
@@ -138,7 +147,6 @@ export class Viewer {
       this.moved = false;
       this.render();
     }
-    requestAnimationFrame(this.tick);
   }
 
   private render(): void {
@@ -172,6 +180,7 @@ export class Viewer {
 
   dispose(): void {
     this.running = false;
+    this.renderer.setAnimationLoop(null);
     this.unsubscribe();
     this.resizeObserver.disconnect();
     this.controls.dispose();

@@ -34,6 +34,8 @@ const vec4 CULLED = vec4(2.0, 2.0, 2.0, 1.0);  // outside the clip volume: the q
 const float NO_LIMIT = 2.0;                     // beyond the ellipsoid's own extent of ±1
 
 void main() {
+  // `size` is in the network's units; when the network is scaled (in VR) its radii scale with it.
+  float sizeView = size * length(modelViewMatrix[0].xyz);
 #ifdef SEGMENT
   float score = 0.5 * (startScoreAndT.x + endScoreAndT.x);
   bool visible = endScoreAndT.y > startScoreAndT.y;
@@ -41,7 +43,7 @@ void main() {
   vec3 segmentView = mat3(modelViewMatrix) * (endWorld - startWorld);
   float halfLength = 0.5 * length(segmentView);
   vec3 axisView = halfLength > 0.0 ? segmentView / (2.0 * halfLength) : vec3(1.0, 0.0, 0.0);
-  float shortRadius = size * score;
+  float shortRadius = sizeView * score;
   float longRadius = halfLength * (1.0 + ELLIPSOID_STRETCH * score) + shortRadius;
   vColourStart = startColour;
   vColourEnd = endColour;
@@ -55,7 +57,7 @@ void main() {
   float score = scoreAndT.x;
   bool visible = true;
   vec3 axisView = vec3(1.0, 0.0, 0.0);
-  float shortRadius = size * score;
+  float shortRadius = sizeView * score;
   float longRadius = shortRadius;
   vColourStart = colour;
   vColourEnd = colour;
