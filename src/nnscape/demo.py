@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from nnscape.config import ProcessingConfig
 from nnscape.errors import DataError, NnscapeError
 from nnscape.io import load, read_metadata
 from nnscape.progress import ProgressCallback, ProgressEvent, check_cancelled, report
+from nnscape.userdirs import cache_dir
 
 if TYPE_CHECKING:
     from nnscape.datasets import DatasetSplits
@@ -90,13 +90,7 @@ def demo_recipe(data: str = "digits", **changes: object) -> DemoRecipe:
 
 def default_demo_dir() -> Path:
     """The platform's per-user cache folder for the demo files, e.g. ``~/.cache/nnscape/demo`` on Linux."""
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "nnscape" / "demo"
+    return cache_dir() / "demo"
 
 
 def demo_path(folder: Path, recipe: DemoRecipe, variant: Variant) -> Path:

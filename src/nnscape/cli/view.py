@@ -17,7 +17,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--host",
         default="127.0.0.1",
-        help="address to listen on (default 127.0.0.1: this machine only; other addresses expose the folder)",
+        help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: the local network, which "
+        "then needs the token printed in the address)",
+    )
+    parser.add_argument(
+        "--https",
+        action="store_true",
+        help="serve https with a self-signed certificate (a headset's browser offers VR only on https pages)",
     )
     parser.add_argument("--no-browser", action="store_true", help="only print the address, do not open a browser")
     parser.set_defaults(run=run)
@@ -26,5 +32,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     from nnscape.server import view
 
-    view(args.paths or None, port=args.port, host=args.host, open_browser=not args.no_browser, block=True)
+    view(
+        args.paths or None,
+        port=args.port,
+        host=args.host,
+        open_browser=not args.no_browser,
+        block=True,
+        https=args.https,
+    )
     return 0

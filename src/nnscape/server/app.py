@@ -14,6 +14,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from nnscape import __version__
 from nnscape.errors import NnscapeError
 from nnscape.server import config, jobs, networks
+from nnscape.server.access import TokenMiddleware
 from nnscape.server.errors import install_error_handlers
 from nnscape.server.folder import NetworkFolder, check_plain_name
 from nnscape.server.runner import JobManager
@@ -42,12 +43,14 @@ def create_app(
     initial: str | None = None,
     config_folder: Path | None = None,
     allowed_hosts: Sequence[str] = LOOPBACK_HOSTS,
+    token: str | None = None,
 ) -> FastAPI:
     """The viewer's server over ``folder``.
 
     ``initial`` is the file the page opens first (a name in the folder); configs live in ``config_folder``
     (default ``folder/configs``); requests whose Host header is not in ``allowed_hosts`` are refused (``"*"``
-    allows any, for ``--host`` on a network).
+    allows any, for ``--host`` on a network); with ``token`` every request must carry it (see
+    :mod:`nnscape.server.access`).
     """
     network_folder = NetworkFolder(Path(folder))
     if initial is not None:
@@ -69,6 +72,8 @@ def create_app(
         initial=initial,
     )
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
+    if token is not None:
+        app.add_middleware(TokenMiddleware, token=token)
     install_error_handlers(app)
     for module in (networks, jobs, config):
         app.include_router(module.router)

@@ -1,7 +1,9 @@
 """Running the server: uvicorn on a pre-bound socket, in the foreground or on a thread, and ``nnscape.view``.
 
 The socket is bound (and listening) before uvicorn starts, so the address is known at once, a free port is
-found without a race, and a browser opened right away simply waits in the listen queue.
+found without a race, and a browser opened right away simply waits in the listen queue. Listening beyond this
+machine requires an access token (printed in the address); ``https`` serves with a self-signed certificate,
+which a headset's browser needs for WebXR.
 """
 
 from __future__ import annotations
@@ -17,14 +19,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvicorn
 from fastapi import FastAPI
 
 from nnscape.errors import NnscapeError
 from nnscape.network import Network
+from nnscape.server.access import TOKEN_PARAMETER, new_token
 from nnscape.server.app import LOOPBACK_HOSTS, create_app
 from nnscape.server.folder import NetworkFolder
+from nnscape.server.tls import Certificate, certificate, lan_addresses
 
 __all__ = ["Viewer", "serve_in_thread", "view"]
 
@@ -59,25 +64,37 @@ def bind(host: str, port: int | None) -> socket.socket:
     return sock
 
 
-def url_of(sock: socket.socket) -> str:
+def url_of(sock: socket.socket, *, https: bool = False) -> str:
     """The address a browser on this machine uses to reach the server listening on ``sock``."""
     host, port = sock.getsockname()[:2]
-    host = _ANY_ADDRESS.get(host, host)
-    return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+    return _url(_ANY_ADDRESS.get(host, host), port, https=https)
 
 
-def _server(app: FastAPI) -> uvicorn.Server:
-    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
+def _url(host: str, port: int, *, https: bool) -> str:
+    return f"{'https' if https else 'http'}://{f'[{host}]' if ':' in host else host}:{port}/"
+
+
+def _server(app: FastAPI, tls: Certificate | None) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        ssl_certfile=tls.certfile if tls is not None else None,
+        ssl_keyfile=tls.keyfile if tls is not None else None,
+    )
     return uvicorn.Server(config)
 
 
-def serve_in_thread(app: FastAPI, host: str = DEFAULT_HOST, port: int | None = None) -> tuple[str, Callable[[], None]]:
-    """Start ``app`` on a daemon thread; return its URL (``http://host:port/``) and a function that stops it.
+def serve_in_thread(
+    app: FastAPI, host: str = DEFAULT_HOST, port: int | None = None, *, tls: Certificate | None = None
+) -> tuple[str, Callable[[], None]]:
+    """Start ``app`` on a daemon thread; return its URL (``http://host:port/``, ``https`` with ``tls``) and a
+    function that stops it.
 
     ``port`` None or 0 picks a free port. Returns once the server accepts requests.
     """
     sock = bind(host, port)
-    server = _server(app)
+    server = _server(app, tls)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="nnscape-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -85,19 +102,22 @@ def serve_in_thread(app: FastAPI, host: str = DEFAULT_HOST, port: int | None = N
         if not thread.is_alive() or time.monotonic() > deadline:
             server.should_exit = True
             sock.close()
-            raise NnscapeError(f"the server on {url_of(sock)} did not start")
+            raise NnscapeError(f"the server on {url_of(sock, https=tls is not None)} did not start")
         time.sleep(_STARTUP_POLL_S)
 
     def stop() -> None:
         server.should_exit = True
         thread.join()
 
-    return url_of(sock), stop
+    return url_of(sock, https=tls is not None), stop
 
 
 @dataclass(frozen=True)
 class Viewer:
-    """A viewer server running in the background (from :func:`view` in a notebook or interactive session)."""
+    """A viewer server running in the background (from :func:`view` in a notebook or interactive session).
+
+    ``url`` carries the access token when the server listens beyond this machine.
+    """
 
     url: str
     folder: Path
@@ -115,6 +135,7 @@ def view(
     host: str = DEFAULT_HOST,
     open_browser: bool = True,
     block: bool | None = None,
+    https: bool = False,
 ) -> Viewer | None:
     """Serve a folder of networks and open the viewer on it.
 
@@ -123,20 +144,29 @@ def view(
     files' folder or a new temporary folder first). ``block`` (default: unless in an interactive session or
     notebook) serves until Ctrl+C and returns None; otherwise the server runs on a thread and a
     :class:`Viewer` with its ``url`` and ``stop`` is returned.
+
+    A ``host`` other than this machine's loopback serves the network around it: every request must then carry
+    a random token, which the printed address holds. ``https`` serves with a self-signed certificate kept in
+    the user's cache folder (browsers offer WebXR to a headset only on https pages).
     """
     served, initial = _prepare_folder(network_or_paths, folder)
-    allowed = LOOPBACK_HOSTS if host in _LOOPBACK_ADDRESSES else ("*",)
-    app = create_app(served, initial=initial, allowed_hosts=allowed)
+    remote = host not in _LOOPBACK_ADDRESSES
+    token = new_token() if remote else None
+    allowed = ("*",) if remote else LOOPBACK_HOSTS
+    app = create_app(served, initial=initial, allowed_hosts=allowed, token=token)
+    # Listening on every address: other devices reach this machine by its name or network address.
+    elsewhere = lan_addresses() if host in _ANY_ADDRESS else []
+    tls = certificate(elsewhere + ([host] if remote and not elsewhere else [])) if https else None
     if block is None:
         block = not _interactive()
     if not block:
-        url, stop = serve_in_thread(app, host, port)
-        _announce(url, served, host, open_browser, blocking=False)
-        return Viewer(url, served, stop)
+        url, stop = serve_in_thread(app, host, port, tls=tls)
+        _announce(url, token, elsewhere, served, open_browser, blocking=False)
+        return Viewer(_with_token(url, token), served, stop)
     sock = bind(host, port)
-    _announce(url_of(sock), served, host, open_browser, blocking=True)
+    _announce(url_of(sock, https=https), token, elsewhere, served, open_browser, blocking=True)
     try:
-        _server(app).run(sockets=[sock])
+        _server(app, tls).run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn shut down cleanly, then passed Ctrl+C on: stopping is the normal end
         pass
     finally:
@@ -144,11 +174,23 @@ def view(
     return None
 
 
-def _announce(url: str, served: Path, host: str, open_browser: bool, *, blocking: bool) -> None:
-    print(f"nnscape viewer at {url} serving {served}" + (" (Ctrl+C to stop)" if blocking else ""), flush=True)
-    if host not in _LOOPBACK_ADDRESSES:
-        print(f"warning: listening on {host}: anyone who can reach it can read and write networks in {served}")
-    if open_browser and not webbrowser.open(url):
+def _with_token(url: str, token: str | None) -> str:
+    return url if token is None else f"{url}?{TOKEN_PARAMETER}={token}"
+
+
+def _announce(
+    url: str, token: str | None, elsewhere: list[str], served: Path, open_browser: bool, *, blocking: bool
+) -> None:
+    """Print where the viewer is (with its token), from this machine and from others; open the browser."""
+    local = _with_token(url, token)
+    print(f"nnscape viewer at {local} serving {served}" + (" (Ctrl+C to stop)" if blocking else ""), flush=True)
+    parts = urlsplit(url)
+    for name in elsewhere:
+        there = _url(name, parts.port or 0, https=parts.scheme == "https")
+        print(f"  from another device: {_with_token(there, token)}", flush=True)
+    if token is not None:
+        print(f"note: anyone with this address (its token) can read and write networks in {served}", flush=True)
+    if open_browser and not webbrowser.open(local):
         print("could not open a browser; open the address above yourself")
 
 
