@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -12,7 +10,7 @@ import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
 from nnscape.errors import ModelError
-from nnscape.torch_models import build_mlp, linear_layers, load_model, mlp_chain
+from nnscape.intake import build_mlp, linear_layers, load_model, mlp_chain
 
 # TorchScript is deprecated in favour of torch.export, but users still have such files: keep reading them.
 torchscript = pytest.mark.filterwarnings(r"ignore:`torch\.jit\.\w+` is deprecated:DeprecationWarning")
@@ -200,16 +198,6 @@ def test_torch_export_file_round_trips_with_batchnorm(tmp_path: Path) -> None:
     torch.testing.assert_close(chain.logits(x), model(x))
 
 
-def test_export_archive_with_pickled_weights_is_refused_before_loading(tmp_path: Path) -> None:
-    path = tmp_path / "evil.pt2"
-    config = {"config": {"w": {"path_name": "weight_0", "use_pickle": True}}}
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("m/archive_format", "pt2")
-        archive.writestr("m/data/weights/model_weights_config.json", json.dumps(config))
-    with pytest.raises(ModelError, match=r"entry 'w' is stored as a pickle"):
-        load_model(path)
-
-
 def test_plain_state_dict_and_foreign_files_are_refused(tmp_path: Path) -> None:
     state = tmp_path / "state.pt"
     torch.save(build_mlp([4, 3, 2]).state_dict(), state)
@@ -228,3 +216,10 @@ def test_build_mlp_refuses_bad_layers_and_activations() -> None:
         build_mlp([4])
     with pytest.raises(ModelError, match="activation 'swish'"):
         build_mlp([4, 2], "swish")
+
+
+def test_a_layer_kind_is_registered_once() -> None:
+    from nnscape.intake.layers.registry import reads_modules
+
+    with pytest.raises(ValueError, match="two readers for the layer kind 'Linear'"):
+        reads_modules("Linear")(lambda name, module: None)
