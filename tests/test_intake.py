@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,14 @@ from torch import nn
 from nnscape.errors import ModelError
 from nnscape.intake import build_mlp, linear_layers, load_model, mlp_chain
 
-# TorchScript is deprecated in favour of torch.export, but users still have such files: keep reading them.
-torchscript = pytest.mark.filterwarnings(r"ignore:`torch\.jit\.\w+` is deprecated:DeprecationWarning")
+
+def _save_script(model: nn.Module, path: Path) -> None:
+    """Write a TorchScript file as a user would; torch warns that the format is deprecated (DeprecationWarning up
+    to torch 2.13, FutureWarning from 2.14), but users still have such files and nnscape reads them without a
+    warning (the tests run with warnings as errors)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"`torch\.jit\.\w+` is")
+        torch.jit.save(torch.jit.script(model), path)
 
 
 def _randomise_batchnorm(norm: nn.BatchNorm1d) -> None:
@@ -164,12 +171,11 @@ def test_linear_layers_are_the_models_own_modules_and_the_model_is_untouched() -
         torch.testing.assert_close(old, new)
 
 
-@torchscript
 def test_torchscript_sequential_round_trips(tmp_path: Path) -> None:
     torch.manual_seed(2)
     model = nn.Sequential(nn.Linear(5, 4), nn.LeakyReLU(0.3), nn.Sequential(nn.Dropout(), nn.Linear(4, 2))).eval()
     path = tmp_path / "model.pt"
-    torch.jit.save(torch.jit.script(model), path)
+    _save_script(model, path)
     loaded = load_model(path)
     chain = mlp_chain(loaded)
     x = torch.randn(6, 5)
@@ -177,10 +183,9 @@ def test_torchscript_sequential_round_trips(tmp_path: Path) -> None:
     torch.testing.assert_close(chain.logits(x), model(x))
 
 
-@torchscript
 def test_torchscript_with_a_custom_forward_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "model.pt"
-    torch.jit.save(torch.jit.script(Residual()), path)
+    _save_script(Residual(), path)
     with pytest.raises(ModelError, match=r"TorchScript model \(Residual\) has a custom forward"):
         load_model(path)
 
