@@ -123,12 +123,14 @@ def test_glb_carries_importance_and_class_shares(tmp_path: Path) -> None:
     nodes, edges = (mesh["primitives"][0] for mesh in document["meshes"])
     assert set(nodes["attributes"]) == {"POSITION", "COLOR_0", "_IMPORTANCE", "_SHARE_0", "_SHARE_1"}
     np.testing.assert_allclose(accessor(document, binary, nodes["attributes"]["POSITION"]), network.node_position)
-    np.testing.assert_allclose(accessor(document, binary, nodes["attributes"]["_IMPORTANCE"])[:, 0], node_scores(network))
+    scores = accessor(document, binary, nodes["attributes"]["_IMPORTANCE"])[:, 0]
+    np.testing.assert_allclose(scores, node_scores(network))
     share_0 = accessor(document, binary, nodes["attributes"]["_SHARE_0"])[:, 0]
     np.testing.assert_allclose(share_0, [1, 0.5, 0, 0.6 / 1.4, 0.5, 1, 0], atol=1e-6)
     # An unprocessed network: one straight segment per edge, its two ends carrying the end nodes' shares.
     indices = accessor(document, binary, edges["indices"])[:, 0]
-    assert indices.size == 2 * network.n_edges and edges["mode"] == 1
+    assert indices.size == 2 * network.n_edges
+    assert edges["mode"] == 1
     edge_share = accessor(document, binary, edges["attributes"]["_SHARE_0"])[:, 0]
     np.testing.assert_allclose(edge_share[0::2], share_0[network.edge_source], atol=1e-6)
     np.testing.assert_allclose(edge_share[1::2], share_0[network.edge_target], atol=1e-6)
@@ -142,7 +144,8 @@ def test_gltf_of_a_processed_network_follows_its_polylines(processed: Path, tmp_
     uri = document["buffers"][0]["uri"]
     binary = base64.b64decode(uri.split(",", 1)[1])
     edges = document["meshes"][1]["primitives"][0]
-    assert network.edge_points is not None and network.edge_offsets is not None
+    assert network.edge_points is not None
+    assert network.edge_offsets is not None
     points = accessor(document, binary, edges["attributes"]["POSITION"])
     np.testing.assert_allclose(points, network.edge_points)
     # Segments join consecutive points of one polyline, never two edges.
@@ -238,10 +241,11 @@ def test_cli_errors_are_one_line(
     argv = ["export", str(processed), *(a.replace("{tmp}", str(tmp_path)) for a in arguments)]
     assert main(argv) == 1
     error = capsys.readouterr().err
-    assert message in error and error.count("\n") == 1
+    assert message in error
+    assert error.count("\n") == 1
     assert not list(tmp_path.glob("x.*"))
 
 
 def test_missing_input_names_the_file(tmp_path: Path) -> None:
-    with pytest.raises(NnscapeError, match="nothing.nnscape"):
+    with pytest.raises(NnscapeError, match=r"nothing\.nnscape"):
         export(tmp_path / "nothing.nnscape", tmp_path / "x.csv")

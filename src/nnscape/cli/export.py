@@ -8,6 +8,7 @@ from nnscape.errors import NnscapeError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from nnscape.cli.common import add_config_arguments
     from nnscape.export import FORMATS, TABLES
     from nnscape.export.png import DEFAULT_SIZE
 
@@ -25,14 +26,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--class-view", default="all", help="independent, all, a class index or name, for HTML/PNG (default all)"
     )
-    parser.add_argument(
-        "--set",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        dest="overrides",
-        help="render setting for HTML/PNG (e.g. edges.size=0.03); may be repeated",
-    )
+    # Render settings for HTML/PNG: those the viewer saved (configs/rendering.json), then --set edges.size=0.03.
+    add_config_arguments(parser, "rendering")
     parser.add_argument("--table", choices=TABLES, default="edges", help="which table a .csv holds (default edges)")
     parser.set_defaults(run=run)
 
@@ -45,12 +40,12 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nnscape.cli.common import output_path
-    from nnscape.config import RENDER_SETTINGS, parse_overrides
+    from nnscape.cli.common import config_from_args, output_path
+    from nnscape.config import RenderConfig
     from nnscape.export import ViewOptions, export
 
     view = ViewOptions.create(
-        render=parse_overrides(args.overrides, RENDER_SETTINGS), class_view=args.class_view, camera=args.camera
+        render=config_from_args(RenderConfig, args), class_view=args.class_view, camera=args.camera
     )
     path = export(args.file, output_path(args.out), view=view, size=parse_size(args.size), table=args.table)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
