@@ -18,7 +18,7 @@ from nnscape.io import load, save
 from nnscape.network import Network
 
 if TYPE_CHECKING:
-    from nnscape.bn_importance import importance
+    from nnscape.importance import importance
     from nnscape.processing import process
     from nnscape.server import view
     from nnscape.widget import show
@@ -43,15 +43,12 @@ __all__ = [
     "view",
 ]
 
-_LAZY = {
-    "importance": "nnscape.bn_importance",
-    "process": "nnscape.processing",
-    "view": "nnscape.server",
-    "show": "nnscape.widget",
-}
+_LAZY = {"process": "nnscape.processing", "view": "nnscape.server", "show": "nnscape.widget"}
 
 
 def __getattr__(name: str) -> Any:
+    if name == "importance":  # the package, which calls through to its function (see nnscape.importance)
+        return import_module("nnscape.importance")
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'nnscape' has no attribute {name!r}")
