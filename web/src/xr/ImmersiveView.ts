@@ -89,6 +89,7 @@ export class ImmersiveView {
     private readonly viewer: Viewer,
     private readonly state: ViewerState,
     private readonly edgeModes: readonly string[],
+    private readonly buttonParent: HTMLElement,
   ) {
     const xr = viewer.renderer.xr;
     xr.enabled = true;
@@ -123,7 +124,7 @@ export class ImmersiveView {
     const supported = window.isSecureContext && (await navigator.xr?.isSessionSupported("immersive-vr"));
     if (window.isSecureContext && supported !== true) return;
     this.button = VRButton.createButton(this.viewer.renderer);
-    document.body.appendChild(this.button);
+    this.buttonParent.appendChild(this.button);
   }
 
   private get camera(): PerspectiveCamera {
