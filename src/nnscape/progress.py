@@ -8,12 +8,13 @@ bars) and the server (server-sent events, stop button) drive every stage the sam
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from nnscape.errors import Cancelled
 
-__all__ = ["ProgressCallback", "ProgressEvent", "check_cancelled", "report"]
+__all__ = ["ProgressCallback", "ProgressEvent", "check_cancelled", "report", "throttled"]
 
 
 @dataclass(frozen=True)
@@ -45,3 +46,21 @@ def report(
     """Send one event to ``progress`` if there is a listener."""
     if progress is not None:
         progress(ProgressEvent(phase, step, total, values))
+
+
+def throttled(
+    progress: ProgressCallback, interval_s: float, *, clock: Callable[[], float] = time.monotonic
+) -> ProgressCallback:
+    """``progress`` called for the first and the last step of every phase and otherwise at most once every
+    ``interval_s`` seconds: for logs, which want a line per phase rather than one per step."""
+    last_phase: str | None = None
+    last_time = 0.0
+
+    def on_progress(event: ProgressEvent) -> None:
+        nonlocal last_phase, last_time
+        now = clock()
+        if event.phase != last_phase or event.step >= event.total or now - last_time >= interval_s:
+            last_phase, last_time = event.phase, now
+            progress(event)
+
+    return on_progress

@@ -11,11 +11,13 @@ from typing import Any
 
 from nnscape.config import C, load_config, parse_overrides
 from nnscape.errors import NnscapeError
-from nnscape.progress import ProgressCallback, ProgressEvent
+from nnscape.progress import ProgressCallback, ProgressEvent, throttled
 
 __all__ = ["add_config_arguments", "config_from_args", "output_path", "progress_bars"]
 
 CONFIG_FOLDER = Path("configs")
+# In a log, a long phase says how far it is at most this often.
+LOG_INTERVAL_S = 10.0
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, config_name: str) -> None:
@@ -58,9 +60,13 @@ def output_path(value: str, *, overwrite: bool = True) -> Path:
 
 @contextmanager
 def progress_bars(*, quiet: bool = False) -> Iterator[ProgressCallback | None]:
-    """A progress callback drawing one tqdm bar per phase on stderr; ``None`` when quiet."""
+    """A progress callback for stderr: one tqdm bar per phase on a terminal; in a log (stderr not a terminal)
+    a line when a phase starts and ends and at most one every LOG_INTERVAL_S between; ``None`` when quiet."""
     if quiet:
         yield None
+        return
+    if not sys.stderr.isatty():
+        yield throttled(_log_line, LOG_INTERVAL_S)
         return
     from tqdm import tqdm
 
@@ -74,13 +80,20 @@ def progress_bars(*, quiet: bool = False) -> Iterator[ProgressCallback | None]:
             bars.clear()
             bar = bars[event.phase] = tqdm(total=event.total, desc=event.phase, file=sys.stderr, leave=True)
         bar.total = event.total
-        bar.n = event.step
         if event.values:
             bar.set_postfix({k: f"{v:.4g}" for k, v in event.values.items()}, refresh=False)
-        bar.refresh()
+        # update() redraws at most every tqdm's mininterval; the last step always shows.
+        bar.update(event.step - bar.n)
+        if event.step >= event.total:
+            bar.refresh()
 
     try:
         yield on_progress
     finally:
         for bar in bars.values():
             bar.close()
+
+
+def _log_line(event: ProgressEvent) -> None:
+    values = "".join(f" {key}={value:.4g}" for key, value in event.values.items())
+    print(f"{event.phase}: {event.step}/{event.total}{values}", file=sys.stderr, flush=True)
