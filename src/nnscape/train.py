@@ -7,7 +7,7 @@ Adam (lr 1e-3), batch 128, cross-entropy, seeded: the same data and seed give th
 Checkpoints (:func:`save_checkpoint`) are a plain dict readable with ``torch.load(weights_only=True)``:
 ``format``, ``version``, ``layer_sizes`` (list of int), ``activation`` (str), ``state_dict``, ``class_names``,
 ``variant``, ``train_accuracy``/``test_accuracy`` (float, NaN when there was no test data), ``data`` (str).
-:func:`nnscape.torch_models.load_model` rebuilds the model from it.
+:func:`nnscape.intake.load_model` rebuilds the model from it.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from torch import nn
 
 from nnscape.datasets import DatasetSplits
 from nnscape.errors import ConfigError
+from nnscape.intake import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, build_mlp
 from nnscape.io import atomic_write_bytes
 from nnscape.progress import ProgressCallback, check_cancelled, report
-from nnscape.torch_models import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, build_mlp
 
 __all__ = ["VARIANTS", "TrainedModel", "accuracy", "save_checkpoint", "train_mlp"]
 
@@ -89,15 +89,16 @@ def train_mlp(
         model=model,
         layer_sizes=sizes,
         variant=variant,
-        train_accuracy=accuracy(model, splits.train_x, splits.train_y),
-        test_accuracy=accuracy(model, splits.test_x, splits.test_y),
+        train_accuracy=accuracy(model, splits.train_x.flatten(1), splits.train_y),
+        test_accuracy=accuracy(model, splits.test_x.flatten(1), splits.test_y),
         class_names=splits.class_names,
         data=splits.name,
     )
 
 
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    """Fraction of ``(n, features)`` inputs whose arg-max logit is the ``(n,)`` label; NaN when ``n == 0``."""
+    """Fraction of inputs ``x`` (in the shape ``model`` takes, ``(n, features)`` for an MLP) whose arg-max logit
+    is the ``(n,)`` label; NaN when ``n == 0``."""
     if y.numel() == 0:
         return math.nan
     was_training = model.training
@@ -147,7 +148,7 @@ def _fit(
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     weights = [module.weight for module in model if isinstance(module, nn.Linear)]
-    x, y = splits.train_x, splits.train_y
+    x, y = splits.train_x.flatten(1), splits.train_y  # an MLP takes an image's pixels as features
     n = x.shape[0]
     model.train()
     for epoch in range(epochs):
