@@ -8,9 +8,11 @@
   same for straight edges sampled at the same spacing.
 - ``inside``: fraction of polyline points inside the node box widened by a quarter layer width.
 - ``class_separation``: for random pairs of edges in the same layer gap, the mean distance between their
-  points at a quarter, half and three quarters of their length, pairs of different classes over pairs of one
-  class. Only edges whose two end nodes have the same strongest class take part (mixed edges belong to
-  both); above 1 means classes run apart. ``class_separation_straight`` is the same for straight edges.
+  midpoints (half their arc length), pairs of different classes over pairs of one class. Only edges whose
+  two end nodes have the same strongest class take part (mixed edges belong to both); above 1 means classes
+  run apart. ``class_separation_straight`` is the same for straight edges between the same nodes (what the
+  edge phase adds), ``class_separation_grid`` for straight edges between the plain grid layout (what the
+  class-aware layout, the node phase and the edge phase add together).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 import torch
 
 from nnscape.errors import FormatError
+from nnscape.layout import grid_layout
 from nnscape.network import Network
 from nnscape.processing.polylines import Polylines, at_fractions, resample, straight
 from nnscape.processing.potential import class_vectors
@@ -35,9 +38,8 @@ _INK_SAMPLES_PER_CELL = 2
 BOX_MARGIN = 0.25
 # Segments rasterised at once, to bound memory on networks with millions of edges.
 _INK_CHUNK = 1 << 15
-# Edge pairs compared for the class separation, and the arc fractions compared along each pair.
+# Edge pairs compared for the class separation.
 _PAIRS = 20_000
-_PAIR_FRACTIONS = (0.25, 0.5, 0.75)
 
 
 def quality(network: Network, *, layer_width: float | None = None, seed: int = 0) -> dict[str, float]:
@@ -75,7 +77,14 @@ def quality(network: Network, *, layer_width: float | None = None, seed: int = 0
     gap = torch.from_numpy(network.edge_layer)
     first, second = _pairs(gap[pure], seed)
     pairs = (pure[first], pure[second])
-    for name, polylines in (("class_separation", bundled), ("class_separation_straight", lines)):
+    # Pairs share a layer gap, so z cancels out of their distances and any layer distance will do.
+    grid = torch.from_numpy(grid_layout(network.layer_sizes.tolist(), layer_width=width, layer_distance=width))
+    unbundled = straight(grid[source], grid[target])
+    for name, polylines in (
+        ("class_separation", bundled),
+        ("class_separation_straight", lines),
+        ("class_separation_grid", unbundled),
+    ):
         ratio = _separation(polylines, classes[first] == classes[second], pairs)
         if ratio is not None:
             figures[name] = ratio
@@ -141,13 +150,10 @@ def _pairs(gap: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _separation(lines: Polylines, same: torch.Tensor, pairs: tuple[torch.Tensor, torch.Tensor]) -> float | None:
-    """Mean distance of the pairs of different class over that of the pairs of one class (``same`` ``(Q,)``)."""
+    """Mean midpoint distance of pairs of different class over that of pairs of one class (``same`` ``(Q,)``)."""
     first, second = pairs
-    fractions = torch.tensor(_PAIR_FRACTIONS, dtype=torch.float64)
-    t = fractions.repeat(first.shape[0])
-    a = at_fractions(lines, first.repeat_interleave(len(fractions)), t)
-    b = at_fractions(lines, second.repeat_interleave(len(fractions)), t)
-    distance = (a - b).norm(dim=1).view(-1, len(fractions)).mean(dim=1)
+    middle = torch.full(first.shape, 0.5, dtype=torch.float64)
+    distance = (at_fractions(lines, first, middle) - at_fractions(lines, second, middle)).norm(dim=1)
     if not bool(same.any()) or bool(same.all()):
         return None
     within = float(distance[same].mean())
