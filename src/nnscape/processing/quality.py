@@ -6,6 +6,12 @@
   of the grid's cells.
 - ``spread``: RMS distance of the polyline points from the layer axis (x = y = 0); ``spread_straight`` the
   same for straight edges sampled at the same spacing.
+- ``visible_ink``: what the viewer's default Independent view shows, as a fraction of the ink grid's cells:
+  each cell counts with the largest opacity ``clamp(I · score − (I − 1), 0, 1)`` of the polyline pieces
+  through it, where score = ``min(1, lerp(‖S‖, ‖E‖, t) · a)`` is the viewer's sample score (end nodes'
+  importance norms S, E, edge importance a, arc fraction t) and I the default edge importance opacity (1.1,
+  so scores below 0.09 are not drawn). A network whose edges all matter shows a cloud; one with a few strong
+  pathways shows little ink: this is the figure the demo's untrained > basic > L1 claim is measured by.
 - ``inside``: fraction of polyline points inside the node box widened by a quarter layer width.
 - ``class_separation``: for random pairs of edges in the same layer gap, the mean distance between their
   midpoints (half their arc length), pairs of different classes over pairs of one class. Only edges whose
@@ -23,6 +29,7 @@ import math
 import numpy as np
 import torch
 
+from nnscape.config import RenderConfig
 from nnscape.errors import FormatError
 from nnscape.layout import grid_layout
 from nnscape.network import Network
@@ -55,8 +62,11 @@ def quality(network: Network, *, layer_width: float | None = None, seed: int = 0
     target = torch.from_numpy(network.edge_target.astype(np.int64))
     points = torch.from_numpy(network.edge_points)
     offsets = torch.from_numpy(network.edge_offsets)
-    edge = torch.arange(network.n_edges).repeat_interleave(offsets[1:] - offsets[:-1])
-    bundled = Polylines(offsets, points, edge, torch.zeros(points.shape[0]))
+    counts = offsets[1:] - offsets[:-1]
+    edge = torch.arange(network.n_edges).repeat_interleave(counts)
+    # Point index over the edge's last index, as the viewer takes it (points are equally spaced along the arc).
+    t = (torch.arange(points.shape[0]) - offsets[:-1][edge]) / (counts[edge] - 1).clamp_min(1)
+    bundled = Polylines(offsets, points, edge, t.float())
     lines = straight(nodes[source], nodes[target])
 
     low = nodes.amin(dim=0) - BOX_MARGIN * width
@@ -67,6 +77,7 @@ def quality(network: Network, *, layer_width: float | None = None, seed: int = 0
     figures["ink"] = ink_bundled / max(ink_straight, 1e-12)
     figures["ink_bundled"] = ink_bundled
     figures["ink_straight"] = ink_straight
+    figures["visible_ink"] = _ink(bundled, low, high, width, _opacity(network, bundled))
     figures["spread"] = _rms_radius(points)
     spacing = _median_spacing(bundled)
     figures["spread_straight"] = _rms_radius(resample(lines, spacing).points) if spacing > 0 else _rms_radius(points)
@@ -98,20 +109,25 @@ def _layer_width(network: Network) -> float:
         return 1.0
 
 
-def _ink(lines: Polylines, low: torch.Tensor, high: torch.Tensor, width: float) -> float:
-    """Fraction of the cells of the fixed ink grid that the polylines pass through.
+def _ink(
+    lines: Polylines, low: torch.Tensor, high: torch.Tensor, width: float, opacity: torch.Tensor | None = None
+) -> float:
+    """Mean over the cells of the fixed ink grid of the largest opacity of the polylines through each.
 
-    Every segment is cut into equal pieces no longer than half a cell and the cells of the cut points are
-    marked (segments are processed in chunks, so memory stays bounded on millions of edges).
+    ``opacity`` ``(P,)`` per point (default 1 everywhere: the fraction of cells the polylines pass through);
+    a segment has the larger of its ends' opacities. Every segment is cut into equal pieces no longer than
+    half a cell and the cells of the cut points are marked (segments are processed in chunks, so memory stays
+    bounded on millions of edges).
     """
     cell = width / INK_CELLS_PER_WIDTH
     shape = torch.clamp(torch.ceil((high - low) / cell).long(), min=1)
-    occupied = torch.zeros(int(shape.prod()), dtype=torch.bool)
+    ink = torch.zeros(int(shape.prod()), dtype=torch.float32)
     starts = lines.points[:-1]
     steps = lines.points[1:] - starts
+    values = torch.ones(steps.shape[0]) if opacity is None else torch.maximum(opacity[:-1], opacity[1:])
     within = torch.ones(steps.shape[0], dtype=torch.bool)
     within[lines.offsets[1:-1] - 1] = False  # the jump from one edge's end to the next edge's start
-    starts, steps = starts[within], steps[within]
+    starts, steps, values = starts[within], steps[within], values[within]
     length = steps.norm(dim=1)
     for begin in range(0, steps.shape[0], _INK_CHUNK):
         chunk = slice(begin, begin + _INK_CHUNK)
@@ -119,8 +135,19 @@ def _ink(lines: Polylines, low: torch.Tensor, high: torch.Tensor, width: float) 
         fractions = torch.linspace(0.0, 1.0, pieces + 1).view(1, -1, 1)
         dense = (starts[chunk].unsqueeze(1) + steps[chunk].unsqueeze(1) * fractions).view(-1, 3)
         cells = torch.minimum(torch.floor((dense - low) / cell).long().clamp_min(0), shape - 1)
-        occupied[(cells[:, 0] * shape[1] + cells[:, 1]) * shape[2] + cells[:, 2]] = True
-    return float(occupied.double().mean())
+        index = (cells[:, 0] * shape[1] + cells[:, 1]) * shape[2] + cells[:, 2]
+        ink.scatter_reduce_(0, index, values[chunk].repeat_interleave(pieces + 1), "amax")
+    return float(ink.double().mean())
+
+
+def _opacity(network: Network, lines: Polylines) -> torch.Tensor:
+    """``(P,)`` the viewer's default edge opacity at every point of ``lines`` (see ``visible_ink``)."""
+    node = torch.from_numpy(network.node_importance).norm(dim=1).clamp_max(1.0)
+    source = node[torch.from_numpy(network.edge_source.astype(np.int64))][lines.edge]
+    target = node[torch.from_numpy(network.edge_target.astype(np.int64))][lines.edge]
+    score = torch.lerp(source, target, lines.t.float()) * torch.from_numpy(network.edge_importance)[lines.edge]
+    strength = RenderConfig().edges_importance_opacity
+    return (strength * score.clamp_max(1.0) - (strength - 1.0)).clamp(0.0, 1.0)
 
 
 def _rms_radius(points: torch.Tensor) -> float:
