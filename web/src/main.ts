@@ -73,6 +73,7 @@ async function main(): Promise<void> {
   });
   const loader = new NetworkLoader(state, viewer, status);
   const gui = new GUI({ title: "nnscape" });
+  viewer.keepClearOf(gui.domElement);
   new StatsPanel(gui, state, viewer);
   const networks = new NetworkPanel(gui, state, loader, status);
   new ProcessingPanel(gui, processingSchema, processing, state, networks, loader, status);
