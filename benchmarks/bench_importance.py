@@ -17,9 +17,9 @@ import time
 
 import torch
 
-from nnscape.bn_importance import importance
 from nnscape.datasets import load_dataset
-from nnscape.torch_models import build_mlp
+from nnscape.importance import importance
+from nnscape.intake import build_mlp
 
 TARGET_SECONDS = 60.0
 LAYERS = (784, 81, 49, 10)

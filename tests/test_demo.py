@@ -16,10 +16,10 @@ from nnscape.cli import main
 from nnscape.config import ProcessingConfig
 from nnscape.demo import build_demo, checkpoint_path, default_demo_dir, demo_recipe, demo_stamp
 from nnscape.errors import DataError, NnscapeError
+from nnscape.intake import load_model
 from nnscape.io import load, loads
 from nnscape.progress import ProgressEvent
 from nnscape.server import create_app
-from nnscape.torch_models import load_model
 
 # The real recipe with fewer epochs and bundling iterations, so the test takes seconds; `nnscape demo` and
 # benchmarks/bench_demo.py run the full one.

@@ -1,4 +1,4 @@
-"""Pruning curves (ALGORITHM.md 1.3): scores on hand-built networks, curves on a trained digits model, files."""
+"""Pruning curves (docs/importance.md, section 3): scores on hand-built networks, a trained digits model, files."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import pytest
 import torch
 from torch import nn
 
-from nnscape.bn_importance import importance
 from nnscape.cli import main
 from nnscape.datasets import DatasetSplits, load_dataset
 from nnscape.errors import DataError, ModelError
 from nnscape.evaluation import ORDERS, PruningCurves, class_edge_scores, edge_scores, pruning_curves, write_report
+from nnscape.importance import importance
 from nnscape.layout import grid_layout
 from nnscape.network import Network, dense_edges
 from nnscape.train import TrainedModel, save_checkpoint, train_mlp

@@ -1,4 +1,4 @@
-"""Random networks and the initial layout (ALGORITHM.md section 2)."""
+"""Random networks, the one network builder and the initial layout (docs/design.md)."""
 
 from __future__ import annotations
 
@@ -66,3 +66,22 @@ def test_generate_cli_and_info(tmp_path: Path, capsys: pytest.CaptureFixture[str
     text = capsys.readouterr().out
     assert "784 - 81 - 49 - 10" in text
     assert describe(out)["size_bytes"] == out.stat().st_size
+
+
+def test_random_and_importance_networks_come_from_one_builder() -> None:
+    """Both paths build through nnscape.builder: same layout, edge order and one-hot outputs for the same sizes."""
+    import torch
+    from torch import nn
+
+    from nnscape.importance import importance
+
+    sizes = [5, 4, 3]
+    random = random_network(sizes)
+    model = nn.Sequential(nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3))
+    data = (torch.randn(30, 5), torch.arange(3).repeat(10))
+    trained = importance(model, data, epochs=1)
+    np.testing.assert_array_equal(random.node_position, trained.node_position)
+    np.testing.assert_array_equal(random.edge_source, trained.edge_source)
+    np.testing.assert_array_equal(random.edge_target, trained.edge_target)
+    np.testing.assert_array_equal(random.node_importance[-3:], trained.node_importance[-3:])
+    np.testing.assert_array_equal(trained.node_importance[-3:], np.eye(3, dtype=np.float32))

@@ -11,9 +11,10 @@ import pytest
 import torch
 from torch import nn
 
-from nnscape.bn_importance import class_vs_rest_batches, edge_importance, importance
 from nnscape.datasets import DatasetSplits, load_dataset
 from nnscape.errors import Cancelled, ConfigError, DataError, ModelError
+from nnscape.importance import edge_importance, importance
+from nnscape.importance.bn_gamma import class_vs_rest_batches
 from nnscape.network import Network
 from nnscape.progress import ProgressEvent
 from nnscape.train import accuracy, train_mlp
@@ -186,7 +187,7 @@ def test_cuda_matches_cpu() -> None:
     np.testing.assert_allclose(cuda.node_importance, cpu.node_importance, atol=0.02)
 
 
-# -- the digits pruning check (ALGORITHM.md 1.3) -------------------------------------------------------------
+# -- the digits pruning check (docs/importance.md, section 3) ---------------------------------------------
 
 
 def _pruned_accuracy(model: nn.Sequential, network: Network, order: np.ndarray, fraction: float,
@@ -208,7 +209,7 @@ def test_pruning_least_important_edges_keeps_digits_accuracy() -> None:
     digits = load_dataset("digits")
     trained = train_mlp(digits, hidden=(32, 16), epochs=40, seed=0)
     assert trained.test_accuracy > 0.9
-    network = importance(trained.model, digits)  # the defaults of ALGORITHM.md 1.1
+    network = importance(trained.model, digits)  # the defaults of docs/importance.md, section 1
     score = network.edge_importance * network.node_importance.mean(axis=1)[network.edge_source]
     orders = {
         "least": np.argsort(score, kind="stable"),
@@ -218,3 +219,28 @@ def test_pruning_least_important_edges_keeps_digits_accuracy() -> None:
     half = {name: _pruned_accuracy(trained.model, network, order, 0.5, digits) for name, order in orders.items()}
     assert half["least"] > half["random"] + 0.25
     assert half["least"] > half["most"] + 0.3
+
+
+# -- the package and its registry of methods ------------------------------------------------------------------
+
+
+def test_nnscape_importance_is_callable_before_and_after_the_package_is_imported() -> None:
+    import importlib
+
+    import nnscape
+
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    x, y = torch.randn(40, 4), torch.arange(2).repeat(20)
+    importlib.import_module("nnscape.importance.bn_gamma")  # sets nnscape.importance to the package
+    network = nnscape.importance(model, (x, y), epochs=1)
+    assert json.loads(network.metadata["importance_config"])["method"] == "batchnorm-gamma"
+    assert network.layer_sizes.tolist() == [4, 3, 2]
+
+
+def test_unknown_methods_and_settings_are_refused_by_name() -> None:
+    model = nn.Sequential(nn.Linear(4, 2))
+    data = (torch.randn(8, 4), torch.arange(2).repeat(4))
+    with pytest.raises(ConfigError, match=r"method 'taylor': expected one of batchnorm-gamma"):
+        importance(model, data, method="taylor")
+    with pytest.raises(ConfigError, match=r"momentum: not a setting of the batchnorm-gamma method \(it has epochs"):
+        importance(model, data, momentum=0.9)

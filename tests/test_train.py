@@ -11,8 +11,8 @@ import torch
 
 from nnscape.datasets import DatasetSplits, load_dataset
 from nnscape.errors import Cancelled, ConfigError
+from nnscape.intake import load_model, mlp_chain
 from nnscape.progress import ProgressEvent
-from nnscape.torch_models import load_model, mlp_chain
 from nnscape.train import accuracy, save_checkpoint, train_mlp
 
 HIDDEN = (16,)

@@ -1,7 +1,7 @@
 """nnscape: a trained neural network as a 3D, importance-coloured, edge-bundled landscape.
 
-The stages that need torch (``importance``, ``process``) and the server (``view``) are imported on first use,
-so ``import nnscape`` and ``nnscape info`` stay fast.
+The stages that need torch (``importance``, ``process``), the server (``view``) and the notebook widget
+(``show``) are imported on first use, so ``import nnscape`` and ``nnscape info`` stay fast.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from nnscape.io import load, save
 from nnscape.network import Network
 
 if TYPE_CHECKING:
-    from nnscape.bn_importance import importance
+    from nnscape.importance import importance
     from nnscape.processing import process
     from nnscape.server import view
+    from nnscape.widget import show
 
 __all__ = [
     "Cancelled",
@@ -38,13 +39,16 @@ __all__ = [
     "process",
     "random_network",
     "save",
+    "show",
     "view",
 ]
 
-_LAZY = {"importance": "nnscape.bn_importance", "process": "nnscape.processing", "view": "nnscape.server"}
+_LAZY = {"process": "nnscape.processing", "view": "nnscape.server", "show": "nnscape.widget"}
 
 
 def __getattr__(name: str) -> Any:
+    if name == "importance":  # the package, which calls through to its function (see nnscape.importance)
+        return import_module("nnscape.importance")
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'nnscape' has no attribute {name!r}")

@@ -175,7 +175,7 @@ def _build_variant(
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
 ) -> None:
-    from nnscape.bn_importance import importance
+    from nnscape.importance import importance
     from nnscape.processing import process
     from nnscape.train import save_checkpoint, train_mlp
 

@@ -1,11 +1,11 @@
-"""Pruning curves: does the importance score know which weights matter? (ALGORITHM.md section 1.3)
+"""Pruning curves: does the importance score know which weights matter? (docs/importance.md, section 3)
 
 Rank the edges of a trained model by a score, zero the weights of the lowest-ranked fraction (0, 5, …, 100 %
 of all edges, ranked over all layers together) in a copy of the model, and measure test accuracy. A score that
 knows what matters keeps accuracy far longer than random order and than plain weight magnitude. The orders:
 
 - ``importance``: γ × |w| least important first, score = edge importance × the source node's importance
-  averaged over classes (the pruning score of ALGORITHM.md 1.2);
+  averaged over classes (the pruning score of docs/importance.md, section 2);
 - ``gamma``: the source node's mean importance alone (all edges of a node share it; ties broken at random);
 - ``magnitude``: the edge importance alone, |w| / max |W_l| per layer (the thesis's "edge α");
 - ``random``: uniform random order, the mean over several seeds;
@@ -36,10 +36,10 @@ import torch
 from torch import nn
 
 from nnscape.errors import DataError, ModelError
+from nnscape.intake import mlp_chain
 from nnscape.io import atomic_write_bytes
 from nnscape.network import Network
 from nnscape.progress import ProgressCallback, check_cancelled, report
-from nnscape.torch_models import mlp_chain
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -162,7 +162,7 @@ def _ranking(scores: npt.NDArray[np.float64], seed: int) -> npt.NDArray[np.int64
 
 
 class _PrunableModel:
-    """The model read as a Linear chain (:func:`~nnscape.torch_models.mlp_chain`, copies of its weights), whose
+    """The model read as a Linear chain (:func:`~nnscape.intake.mlp_chain`, copies of its weights), whose
     weights can be masked edge by edge, and the test set."""
 
     def __init__(self, model: nn.Module, network: Network, x: torch.Tensor, y: torch.Tensor) -> None:
@@ -244,7 +244,7 @@ def pruning_curves(
     Parameters
     ----------
     model
-        A trained chain of Linear layers (see :func:`nnscape.torch_models.mlp_chain`); never modified: the
+        A trained chain of Linear layers (see :func:`nnscape.intake.mlp_chain`); never modified: the
         pruned weights are copies.
     network
         Its importance (``kind`` network, every edge present), as from :func:`nnscape.importance`.

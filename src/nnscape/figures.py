@@ -23,8 +23,6 @@ if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Page
 
 __all__ = [
-    "CHROMIUM",
-    "CHROMIUM_ARGS",
     "INK_THRESHOLD",
     "VIVID_SATURATION",
     "VIVID_VALUE",
@@ -38,12 +36,6 @@ __all__ = [
     "vivid_share_of_canvas",
     "vivid_share_of_ink",
 ]
-
-CHROMIUM = "/usr/bin/chromium"
-# Software WebGL through ANGLE on EGL (Mesa llvmpipe) works headless without a GPU; the rest keeps Chromium
-# from reaching the network or doing first-run work.
-CHROMIUM_ARGS = ("--no-sandbox", "--use-angle=gl-egl", "--ignore-gpu-blocklist", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run")  # fmt: skip
 
 WHITE = 255
 # A pixel is ink when some channel is clearly below white (antialiasing leaves faint fringes).
@@ -125,13 +117,15 @@ FRAME_TIMEOUT_MS = 60_000
 
 @contextmanager
 def chromium(profile: Path, width: int, height: int) -> Iterator[BrowserContext]:
-    """A headless Debian Chromium (never ``playwright install``) with a ``width`` × ``height`` viewport."""
+    """A headless Chromium (as ``nnscape export`` finds it) with a ``width`` × ``height`` viewport."""
     from playwright.sync_api import sync_playwright
+
+    from nnscape.export.png import CHROMIUM_ARGS, chromium_executable
 
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             profile,
-            executable_path=CHROMIUM,
+            executable_path=chromium_executable(),
             args=list(CHROMIUM_ARGS),
             headless=True,
             viewport={"width": width, "height": height},

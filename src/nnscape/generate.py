@@ -1,4 +1,4 @@
-"""Random networks of any layer sizes (ALGORITHM.md section 2), for trying the pipeline without a model."""
+"""Random networks of any layer sizes, for trying the pipeline without a model (layout: docs/design.md)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from nnscape.builder import layered_network
 from nnscape.config import ProcessingConfig
 from nnscape.errors import ConfigError
-from nnscape.layout import grid_layout
-from nnscape.network import Network, dense_edges
+from nnscape.network import Network
 
-__all__ = ["one_hot_output", "random_network"]
-
-
-def one_hot_output(n_outputs: int, n_classes: int) -> np.ndarray:
-    """``(n_outputs, C) float32``: output node k is important for class k only (rows past C stay 0)."""
-    importance = np.zeros((n_outputs, n_classes), np.float32)
-    diagonal = min(n_outputs, n_classes)
-    importance[np.arange(diagonal), np.arange(diagonal)] = 1.0
-    return importance
+__all__ = ["random_network"]
 
 
 def random_network(
@@ -45,7 +37,6 @@ def random_network(
         raise ConfigError(f"classes: need at least 2 classes, got {classes}")
     if sizes[-1] != classes:
         raise ConfigError(f"classes: the output layer has {sizes[-1]} nodes but {classes} classes were asked")
-    config = config or ProcessingConfig()
     rng = np.random.default_rng(seed)
 
     n_inner = sum(sizes[:-1])
@@ -57,19 +48,13 @@ def random_network(
     starts = np.concatenate([[0], np.cumsum(sizes[:-1])])
     for begin, end in itertools.pairwise(starts):
         inner[begin:end] /= inner[begin:end].max()  # each layer peaks at 1
-    importance = np.concatenate([inner, one_hot_output(sizes[-1], classes)]).astype(np.float32)
-
-    source, target = dense_edges(sizes)
-    network = Network(
-        layer_sizes=np.asarray(sizes, np.int64),
-        node_importance=importance,
-        node_position=grid_layout(sizes, layer_width=config.layer_width, layer_distance=config.layer_distance),
-        edge_source=source,
-        edge_target=target,
-        edge_weight=np.zeros(source.shape[0], np.float32),
-        edge_importance=rng.random((source.shape[0],), dtype=np.float32),
-        class_names=tuple(str(k) for k in range(classes)),
+    n_edges = sum(a * b for a, b in itertools.pairwise(sizes))
+    return layered_network(
+        sizes,
+        inner_importance=inner,
+        edge_weight=np.zeros(n_edges, np.float32),
+        edge_importance=rng.random((n_edges,), dtype=np.float32),
+        class_names=[str(k) for k in range(classes)],
         metadata={"source": json.dumps({"generator": "random", "layers": sizes, "seed": seed})},
+        config=config,
     )
-    network.validate()
-    return network

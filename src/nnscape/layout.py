@@ -1,4 +1,4 @@
-"""Initial layout (ALGORITHM.md section 2): each layer a square grid slice, layers spaced along z.
+"""Initial layout (docs/design.md, "Layout"): each layer a square grid slice, layers spaced along z.
 
 Pure numpy so that generating and inspecting networks never needs torch.
 """

@@ -7,7 +7,7 @@ Adam (lr 1e-3), batch 128, cross-entropy, seeded: the same data and seed give th
 Checkpoints (:func:`save_checkpoint`) are a plain dict readable with ``torch.load(weights_only=True)``:
 ``format``, ``version``, ``layer_sizes`` (list of int), ``activation`` (str), ``state_dict``, ``class_names``,
 ``variant``, ``train_accuracy``/``test_accuracy`` (float, NaN when there was no test data), ``data`` (str).
-:func:`nnscape.torch_models.load_model` rebuilds the model from it.
+:func:`nnscape.intake.load_model` rebuilds the model from it.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from torch import nn
 
 from nnscape.datasets import DatasetSplits
 from nnscape.errors import ConfigError
+from nnscape.intake import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, build_mlp
 from nnscape.io import atomic_write_bytes
 from nnscape.progress import ProgressCallback, check_cancelled, report
-from nnscape.torch_models import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, build_mlp
 
 __all__ = ["VARIANTS", "TrainedModel", "accuracy", "save_checkpoint", "train_mlp"]
 

@@ -14,7 +14,8 @@ import pytest
 from browser_support import MANY_CLASSES, MANY_CLASSES_LAYERS, PLAIN, PROCESSED, TINY_LAYERS, ViewerPage
 from playwright.sync_api import BrowserContext, Page
 
-from nnscape.figures import CHROMIUM, chromium
+from nnscape.export.png import DEBIAN_CHROMIUM
+from nnscape.figures import chromium
 from nnscape.generate import random_network
 from nnscape.network import Network
 from nnscape.server import create_app, serve_in_thread
@@ -68,8 +69,8 @@ def server_url(network_folder: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
+    if not Path(DEBIAN_CHROMIUM).exists():
+        pytest.skip(f"{DEBIAN_CHROMIUM} is missing: apt-get install chromium")
     with chromium(tmp_path_factory.mktemp("chromium-profile"), *VIEWPORT) as context:
         yield context
 

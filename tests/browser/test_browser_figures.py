@@ -12,8 +12,8 @@ from browser_support import ViewerPage, changed_pixels
 from playwright.sync_api import BrowserContext
 
 from nnscape import datasets
-from nnscape.bn_importance import importance
 from nnscape.figures import framing, vivid_share_of_canvas, vivid_share_of_ink
+from nnscape.importance import importance
 from nnscape.processing import process
 from nnscape.server import create_app, serve_in_thread
 from nnscape.train import train_mlp

@@ -31,12 +31,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from nnscape.bn_importance import importance
     from nnscape.cli.common import progress_bars
     from nnscape.datasets import load_dataset
     from nnscape.evaluation import HEADLINE_FRACTION, ORDER_LABELS, ORDERS, pruning_curves, write_report
+    from nnscape.importance import importance
+    from nnscape.intake import load_model
     from nnscape.io import load
-    from nnscape.torch_models import load_model
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():

@@ -31,10 +31,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from nnscape.bn_importance import importance, steps_per_epoch
     from nnscape.datasets import load_dataset
     from nnscape.errors import ConfigError
-    from nnscape.torch_models import load_model
+    from nnscape.importance import importance
+    from nnscape.importance.bn_gamma import steps_per_epoch
+    from nnscape.intake import load_model
 
     out = output_path(args.out)
     if args.device is not None and args.device not in ("cpu", "cuda"):

@@ -1,4 +1,4 @@
-"""Per-class node importance by batch-norm fine-tuning, and edge importance (ALGORITHM.md 1.1 and 1.2).
+"""The thesis's method, "batchnorm-gamma": per-class node importance by batch-norm fine-tuning (docs/importance.md).
 
 For every class k the trained network is frozen, a scale-only batch norm (γ, no β, eps 1e-3) is put over the
 input of every Linear layer (the raw inputs and every hidden layer), the output is replaced by a frozen
@@ -30,140 +30,64 @@ raise ``epochs`` (digits: about 600 epochs for the same number of steps, ~3 s) o
 
 from __future__ import annotations
 
-import json
 import math
 import threading
-import time
-from collections.abc import Sequence
 from typing import Literal
 
-import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
-from torch import nn
 
-from nnscape.config import ProcessingConfig
-from nnscape.datasets import as_tensors, check_fits
-from nnscape.errors import ConfigError, DataError, ModelError
-from nnscape.generate import one_hot_output
-from nnscape.layout import grid_layout
-from nnscape.network import Network, dense_edges
+from nnscape.errors import ConfigError
+from nnscape.importance.method import MethodResult
+from nnscape.intake import MlpChain
 from nnscape.progress import ProgressCallback, check_cancelled, report
-from nnscape.torch_models import MlpChain, mlp_chain
 
 __all__ = [
+    "NAME",
     "PENALTIES",
+    "check_options",
     "class_vs_rest_batches",
-    "edge_importance",
     "fine_tune_gammas",
-    "importance",
+    "node_importance",
     "steps_per_epoch",
 ]
+
+NAME = "batchnorm-gamma"
 
 Penalty = Literal["l1", "l2", "none"]
 PENALTIES: tuple[Penalty, ...] = ("l1", "l2", "none")
 BN_EPS = 1e-3  # Keras BatchNormalization's default, as in the reference
-MIN_CLASSES, MAX_CLASSES = 2, 100
 MIN_BATCH = 2  # batch statistics need two examples
 PHASE = "importance"
 LABEL_CLASS, LABEL_REST = 0, 1
 
 
-def importance(
-    model: nn.Module,
-    data: object,
+def node_importance(
+    chain: MlpChain,
+    x: torch.Tensor,
+    y: torch.Tensor,
     *,
+    seed: int,
+    device: torch.device,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
     epochs: int = 20,
     penalty: Penalty = "l1",
     strength: float = 0.01,
     batch_size: int = 128,
     lr: float = 1e-3,
-    seed: int = 0,
-    device: str | torch.device | None = None,
-    class_names: Sequence[str] | None = None,
-    progress: ProgressCallback | None = None,
-    cancel: threading.Event | None = None,
-) -> Network:
-    """Per-class node importance and edge importance of an MLP, as a :class:`Network` of kind "network".
-
-    ``model`` is read by :func:`nnscape.torch_models.mlp_chain` and never modified; its last Linear gives the
-    C class logits. ``data`` is anything :func:`nnscape.datasets.as_tensors` takes (training split of
-    :class:`~nnscape.datasets.DatasetSplits`, ``(x, y)``, Dataset, DataLoader). Class names come from
-    ``class_names``, else the data, else "0".."C-1". ``device`` defaults to CUDA when available. The same
-    inputs and ``seed`` give the same result on one device. Reports one progress event per epoch (with the
-    mean loss) and stops with :class:`~nnscape.errors.Cancelled` when ``cancel`` is set.
-
-    Node importance ``(N, C) float32``: |γ| per layer divided by the layer's maximum; output layer one-hot.
-    Edge importance ``(E,) float32``: |w| / max |W_l| per layer. Edge weights: the model's (BN-folded) weights,
-    edges in :func:`nnscape.network.dense_edges` order.
-    """
-    _check_options(epochs=epochs, penalty=penalty, strength=strength, batch_size=batch_size, lr=lr)
-    chain = mlp_chain(model)
-    sizes = chain.layer_sizes
-    n_classes = sizes[-1]
-    if not MIN_CLASSES <= n_classes <= MAX_CLASSES:
-        raise ModelError(f"the model has {n_classes} outputs; nnscape handles {MIN_CLASSES} to {MAX_CLASSES} classes")
-    x, y, data_names = as_tensors(data)
-    check_fits(x, y, n_inputs=sizes[0], n_classes=n_classes)
-    names = tuple(class_names) if class_names is not None else data_names or tuple(map(str, range(n_classes)))
-    if len(names) != n_classes:
-        raise DataError(f"class_names: {len(names)} names but the model has {n_classes} outputs")
-    counts = torch.bincount(y, minlength=n_classes)
-    if (counts == 0).any():
-        missing = int(torch.nonzero(counts == 0)[0])
-        raise DataError(f"data: class {missing} ({names[missing]!r}) has no training examples")
-
-    target = torch.device(device) if device is not None else _default_device()
-    started = time.perf_counter()
+) -> MethodResult:
+    """|γ| of every node for every class (the registry's entry; see :class:`~nnscape.importance.method.Method`)."""
+    check_options(epochs=epochs, penalty=penalty, strength=strength, batch_size=batch_size, lr=lr)
     gammas, final_loss = fine_tune_gammas(
         chain, x, y, epochs=epochs, penalty=penalty, strength=strength, batch_size=batch_size, lr=lr, seed=seed,
-        device=target, progress=progress, cancel=cancel,
+        device=device, progress=progress, cancel=cancel,
     )  # fmt: skip
-    seconds = time.perf_counter() - started
-
-    layers = [_scaled(gamma.abs().T) for gamma in gammas]
-    layers.append(one_hot_output(n_classes, n_classes))
-    weights = [w.numpy() for w in chain.weights]
-    source, target_nodes = dense_edges(sizes)
-    config = ProcessingConfig()
     options = {
-        "method": "batchnorm-gamma", "epochs": epochs, "penalty": penalty, "strength": strength,
-        "batch_size": batch_size, "lr": lr, "seed": seed, "bn_eps": BN_EPS, "device": target.type,
-        "final_loss": final_loss,
+        "epochs": epochs, "penalty": penalty, "strength": strength, "batch_size": batch_size, "lr": lr,
+        "bn_eps": BN_EPS, "final_loss": final_loss,
     }  # fmt: skip
-    network = Network(
-        layer_sizes=np.asarray(sizes, np.int64),
-        node_importance=np.concatenate(layers).astype(np.float32),
-        node_position=grid_layout(sizes, layer_width=config.layer_width, layer_distance=config.layer_distance),
-        edge_source=source,
-        edge_target=target_nodes,
-        edge_weight=np.concatenate([w.T.ravel() for w in weights]).astype(np.float32),
-        edge_importance=edge_importance(weights),
-        class_names=names,
-        metadata={
-            "source": json.dumps(
-                {"model": type(model).__name__, "layers": sizes, "linear_layers": list(chain.names),
-                 "training_examples": int(x.shape[0])}
-            ),
-            "importance_config": json.dumps(options),
-            "importance_seconds": f"{seconds:.3f}",
-        },
-    )  # fmt: skip
-    network.validate()
-    return network
-
-
-def edge_importance(weights: Sequence[np.ndarray]) -> np.ndarray:
-    """``(E,) float32``: ``|w| / max|W_l|`` per layer, edges source-major (``W_l.T.ravel()``) as in dense_edges.
-
-    ``weights[l]`` is the ``(n_{l+1}, n_l)`` weight matrix of gap ``l``; an all-zero layer gets zeros.
-    """
-    parts = []
-    for weight in weights:
-        magnitude = np.abs(np.asarray(weight, np.float32)).T.ravel()
-        peak = float(magnitude.max()) if magnitude.size else 0.0
-        parts.append(magnitude / peak if peak > 0 else magnitude)
-    return np.concatenate(parts).astype(np.float32)
+    return MethodResult([gamma.abs().T for gamma in gammas], options)
 
 
 def fine_tune_gammas(
@@ -276,18 +200,7 @@ def _penalty(gammas: list[torch.Tensor], penalty: Penalty) -> torch.Tensor:
     return torch.zeros((), device=gammas[0].device)
 
 
-def _scaled(values: torch.Tensor) -> np.ndarray:
-    """``(n, C)`` values divided by their maximum (left as is when all zero), as float32 numpy."""
-    array = values.numpy().astype(np.float32)
-    peak = float(array.max()) if array.size else 0.0
-    return array / peak if peak > 0 else array
-
-
-def _default_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def _check_options(*, epochs: int, penalty: str, strength: float, batch_size: int, lr: float) -> None:
+def check_options(*, epochs: int, penalty: str, strength: float, batch_size: int, lr: float) -> None:
     if not isinstance(epochs, int) or epochs < 1:
         raise ConfigError(f"epochs: expected a whole number >= 1, got {epochs!r}")
     if penalty not in PENALTIES:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import zipfile
+import warnings
 from pathlib import Path
 
 import pytest
@@ -12,10 +11,16 @@ import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
 from nnscape.errors import ModelError
-from nnscape.torch_models import build_mlp, linear_layers, load_model, mlp_chain
+from nnscape.intake import build_mlp, linear_layers, load_model, mlp_chain
 
-# TorchScript is deprecated in favour of torch.export, but users still have such files: keep reading them.
-torchscript = pytest.mark.filterwarnings(r"ignore:`torch\.jit\.\w+` is deprecated:DeprecationWarning")
+
+def _save_script(model: nn.Module, path: Path) -> None:
+    """Write a TorchScript file as a user would; torch warns that the format is deprecated (DeprecationWarning up
+    to torch 2.13, FutureWarning from 2.14), but users still have such files and nnscape reads them without a
+    warning (the tests run with warnings as errors)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"`torch\.jit\.\w+` is")
+        torch.jit.save(torch.jit.script(model), path)
 
 
 def _randomise_batchnorm(norm: nn.BatchNorm1d) -> None:
@@ -166,12 +171,11 @@ def test_linear_layers_are_the_models_own_modules_and_the_model_is_untouched() -
         torch.testing.assert_close(old, new)
 
 
-@torchscript
 def test_torchscript_sequential_round_trips(tmp_path: Path) -> None:
     torch.manual_seed(2)
     model = nn.Sequential(nn.Linear(5, 4), nn.LeakyReLU(0.3), nn.Sequential(nn.Dropout(), nn.Linear(4, 2))).eval()
     path = tmp_path / "model.pt"
-    torch.jit.save(torch.jit.script(model), path)
+    _save_script(model, path)
     loaded = load_model(path)
     chain = mlp_chain(loaded)
     x = torch.randn(6, 5)
@@ -179,10 +183,9 @@ def test_torchscript_sequential_round_trips(tmp_path: Path) -> None:
     torch.testing.assert_close(chain.logits(x), model(x))
 
 
-@torchscript
 def test_torchscript_with_a_custom_forward_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "model.pt"
-    torch.jit.save(torch.jit.script(Residual()), path)
+    _save_script(Residual(), path)
     with pytest.raises(ModelError, match=r"TorchScript model \(Residual\) has a custom forward"):
         load_model(path)
 
@@ -198,16 +201,6 @@ def test_torch_export_file_round_trips_with_batchnorm(tmp_path: Path) -> None:
     chain = mlp_chain(load_model(path))
     assert chain.names == ("0", "3")
     torch.testing.assert_close(chain.logits(x), model(x))
-
-
-def test_export_archive_with_pickled_weights_is_refused_before_loading(tmp_path: Path) -> None:
-    path = tmp_path / "evil.pt2"
-    config = {"config": {"w": {"path_name": "weight_0", "use_pickle": True}}}
-    with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("m/archive_format", "pt2")
-        archive.writestr("m/data/weights/model_weights_config.json", json.dumps(config))
-    with pytest.raises(ModelError, match=r"entry 'w' is stored as a pickle"):
-        load_model(path)
 
 
 def test_plain_state_dict_and_foreign_files_are_refused(tmp_path: Path) -> None:
@@ -228,3 +221,10 @@ def test_build_mlp_refuses_bad_layers_and_activations() -> None:
         build_mlp([4])
     with pytest.raises(ModelError, match="activation 'swish'"):
         build_mlp([4, 2], "swish")
+
+
+def test_a_layer_kind_is_registered_once() -> None:
+    from nnscape.intake.layers.registry import reads_modules
+
+    with pytest.raises(ValueError, match="two readers for the layer kind 'Linear'"):
+        reads_modules("Linear")(lambda name, module: None)

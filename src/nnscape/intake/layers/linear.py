@@ -1,0 +1,45 @@
+"""Linear layers: ``nn.Linear``, ``F.linear`` on parameters of the model, and torch.export's ``aten.linear``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F  # noqa: N812
+from torch import fx, nn
+
+from nnscape.errors import ModelError
+from nnscape.intake.chain import Step
+from nnscape.intake.layers.registry import fetch, reads_functions, reads_modules
+
+__all__ = ["wrap_linear"]
+
+
+@reads_modules("Linear")
+def read_module(name: str, module: Any) -> Step:
+    linear = module if isinstance(module, nn.Linear) else wrap_linear(module.weight, module.bias)
+    return Step("linear", name, linear=linear)
+
+
+@reads_functions(F.linear, torch.ops.aten.linear.default)
+def read_function(graph_module: fx.GraphModule, node: fx.Node) -> Step:
+    """``F.linear(x, weight, bias)`` or ``aten.linear`` whose weight and bias are parameters of the module."""
+    arguments = [*node.args[1:], *node.kwargs.values()]
+    if not arguments or arguments[0] is None:
+        raise ModelError(f"node {node.name!r} (linear): no weight")
+    weight_node = arguments[0]
+    weight = fetch(graph_module, weight_node, node)
+    bias = fetch(graph_module, arguments[1], node) if len(arguments) > 1 else None
+    assert weight is not None  # checked above; fetch refuses anything but a get_attr node
+    assert isinstance(weight_node, fx.Node)
+    name = str(weight_node.target).removesuffix(".weight")
+    return Step("linear", name, linear=wrap_linear(weight, bias))
+
+
+def wrap_linear(weight: torch.Tensor, bias: torch.Tensor | None) -> nn.Linear:
+    """An ``nn.Linear`` sharing the given tensors (for functional or TorchScript linears)."""
+    linear = nn.Linear(int(weight.shape[1]), int(weight.shape[0]), bias=bias is not None, device="meta")
+    linear.weight = nn.Parameter(weight.detach(), requires_grad=False)
+    if bias is not None:
+        linear.bias = nn.Parameter(bias.detach(), requires_grad=False)
+    return linear
