@@ -28,6 +28,7 @@ __all__ = [
     "VIVID_VALUE",
     "Framing",
     "FreeCanvas",
+    "Pixels",
     "ViewerPage",
     "chromium",
     "framing",

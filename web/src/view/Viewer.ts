@@ -53,6 +53,8 @@ export class Viewer {
   /** Width of the canvas the panel leaves free, over its height. */
   private freeAspect = 1;
   private readonly direction = new Vector3();
+  /** Layer sizes ("784-81-49-10") of the network the camera was last framed for. */
+  private framedLayers: string | null = null;
 
   constructor(
     private readonly container: HTMLElement,
@@ -73,7 +75,7 @@ export class Viewer {
     this.networkView = new NetworkView(state, options.samplesPerUnit);
     this.scene.add(this.networkView.group);
     this.unsubscribe = state.subscribe((change) => {
-      if (change === "network") this.setPreset(DEFAULT_PRESET);
+      if (change === "network") this.networkChanged();
       this.controls.autoRotate = state.rotating;
       this.invalidate();
     });
@@ -98,6 +100,16 @@ export class Viewer {
   afterNextFrame(listener: () => void): void {
     this.onFrameListeners.push(listener);
     this.invalidate();
+  }
+
+  /**
+   * A network of another architecture is framed from the default preset; one of the same layer sizes keeps the
+   * camera, so that variants (untrained, trained, L1) or processing stages compare at one scale. Key F re-fits.
+   */
+  private networkChanged(): void {
+    const layers = this.state.network?.data.layerSizes.join("-") ?? null;
+    if (layers === null || layers !== this.framedLayers) this.setPreset(DEFAULT_PRESET);
+    this.framedLayers = layers;
   }
 
   /** Frame the network beside `panel` (which floats over the canvas's right side) from now on. */
