@@ -22,7 +22,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, ViewportSize, sync_playwright
 
-from nnscape.export.png import CHROMIUM_ARGS, chromium_executable
+from nnscape.export.png import CHROMIUM_ARGS, DEBIAN_CHROMIUM
 from nnscape.generate import random_network
 from nnscape.io import load
 from nnscape.server import create_app, serve_in_thread
@@ -86,7 +86,7 @@ def main() -> int:
         url, stop = serve_in_thread(create_app(path.parent, config_folder=Path(scratch) / "configs"))
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=chromium_executable(), args=list(CHROMIUM_ARGS))
+                browser = playwright.chromium.launch(executable_path=DEBIAN_CHROMIUM, args=list(CHROMIUM_ARGS))
                 first: list[float] = []
                 frames: list[float] = []
                 steps: list[dict[str, float]] = []

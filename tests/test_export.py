@@ -178,6 +178,22 @@ def test_official_validator_accepts_glb_and_gltf(processed: Path, tmp_path: Path
         assert report["info"]["drawCallCount"] == 2
 
 
+def test_three_js_gltf_loader_reads_the_glb(processed: Path, tmp_path: Path) -> None:
+    network = nnscape.load(processed)
+    path = export_gltf(processed, tmp_path / "net.glb")
+    node = shutil.which("node")
+    assert node is not None
+    result = subprocess.run(
+        [node, "load_three.mjs", str(path)], cwd=GLTF_CHECK, capture_output=True, text=True, check=True
+    )
+    nodes, edges = json.loads(result.stdout)
+    shares = [f"_share_{k}" for k in range(network.n_classes)]  # three.js lower-cases custom attribute names
+    assert (nodes["type"], nodes["vertices"]) == ("Points", network.n_nodes)
+    assert nodes["attributes"] == ["position", "color", "_importance", *shares]
+    assert (edges["type"], edges["vertices"]) == ("LineSegments", network.n_samples)
+    assert edges["indices"] == 2 * (network.n_samples - network.n_edges)
+
+
 # -- HTML payload, widget -------------------------------------------------------------------------------
 
 

@@ -97,7 +97,7 @@ export async function startViewer(mount: Mount, source: Source, testMode: boolea
   if (first === null) {
     status.info("No network in the folder yet: generate one (Network panel) or drop a .nnscape file here.", "empty");
   } else {
-    ready = loader.fromBytes(first.name, Promise.resolve(first.bytes), source.server).then(() => {
+    ready = loader.fromBytes(first.name, first.bytes, source.server).then(() => {
       if (source.view.classView !== undefined) setClassView(source.view.classView);
       if (source.view.camera !== undefined) viewer.setPreset(source.view.camera);
     });

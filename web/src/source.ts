@@ -17,10 +17,10 @@ export interface Settings {
   readonly processing: Record<string, SettingValue>;
 }
 
-/** A network file's name and bytes. */
+/** A network file's name and its bytes, which may still be on their way. */
 export interface NetworkBytes {
   readonly name: string;
-  readonly bytes: ArrayBuffer;
+  readonly bytes: Promise<ArrayBuffer>;
 }
 
 /** How the view starts; anything left out keeps the viewer's default. */
@@ -36,7 +36,7 @@ export interface Source {
   /** True when a server is behind the page (its API can be called). */
   readonly server: boolean;
   readonly settings: Promise<Settings>;
-  /** The network to show first (null: none yet). Requested at the same time as the settings. */
+  /** The network to show first (null: none yet); its bytes are requested at the same time as the settings. */
   readonly network: Promise<NetworkBytes | null>;
   readonly view: ViewOptions;
 }
@@ -90,7 +90,7 @@ export function serverSource(network: string | null): Source {
       const [initial, entries] = await Promise.all([api.initial(), api.listNetworks()]);
       name = initial.network ?? newestProcessed(entries);
     }
-    return name === null ? null : { name, bytes: await api.networkBytes(name) };
+    return name === null ? null : { name, bytes: api.networkBytes(name) };
   };
   return { server: true, settings, network: first(), view: {} };
 }
@@ -109,7 +109,7 @@ export function payloadSource(payload: Payload, bytes: ArrayBuffer): Source {
       render: { ...defaults(payload.render_schema), ...payload.render },
       processing: { ...defaults(payload.processing_schema), ...payload.processing },
     }),
-    network: Promise.resolve({ name: payload.name, bytes }),
+    network: Promise.resolve({ name: payload.name, bytes: Promise.resolve(bytes) }),
     view,
   };
 }

@@ -46,9 +46,9 @@ _SAMPLE_INPUTS = f"data/sample_inputs/{PROGRAM}.pt"
 def load_model(path: str | os.PathLike[str]) -> nn.Module:
     """Load a TorchScript file, a ``torch.export`` ``.pt2`` file or an nnscape checkpoint, never unpickling.
 
-    The model is checked with :func:`nnscape.intake.mlp_chain` before it is returned.
+    The model is checked with :func:`nnscape.intake.layer_chain` before it is returned.
     """
-    from nnscape.intake import mlp_chain
+    from nnscape.intake import layer_chain
 
     file = Path(path)
     if not file.is_file():
@@ -80,7 +80,7 @@ def load_model(path: str | os.PathLike[str]) -> nn.Module:
         raise
     except Exception as exc:  # torch raises many types for corrupt archives; one message for all of them
         raise ModelError(f"{file}: cannot load the {kind} model: {str(exc).splitlines()[0]}") from exc
-    mlp_chain(model)
+    layer_chain(model)
     return model
 
 

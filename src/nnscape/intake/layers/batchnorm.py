@@ -1,4 +1,4 @@
-"""BatchNorm1d, used with its running statistics (inference semantics) as a per-feature affine step.
+"""BatchNorm1d/2d, used with its running statistics (inference semantics) as a per-channel affine step.
 
 :func:`nnscape.intake.chain.build_chain` folds the step into the adjacent Linear where it can.
 """
@@ -15,11 +15,11 @@ from nnscape.intake.chain import Step, cpu_copy
 from nnscape.intake.layers.registry import fetch, reads_functions, reads_modules
 
 
-@reads_modules("BatchNorm1d")
+@reads_modules("BatchNorm1d", "BatchNorm2d")
 def read_module(name: str, module: Any) -> Step:
     mean, var = module.running_mean, module.running_var
     if mean is None or var is None:
-        raise ModelError(f"layer {name!r} (BatchNorm1d) has no running statistics (track_running_stats=False)")
+        raise ModelError(f"layer {name!r} (batch norm) has no running statistics (track_running_stats=False)")
     scale = 1.0 / torch.sqrt(cpu_copy(var) + float(module.eps))
     shift = -cpu_copy(mean) * scale
     if module.weight is not None:

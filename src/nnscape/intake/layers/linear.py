@@ -18,7 +18,7 @@ __all__ = ["wrap_linear"]
 @reads_modules("Linear")
 def read_module(name: str, module: Any) -> Step:
     linear = module if isinstance(module, nn.Linear) else wrap_linear(module.weight, module.bias)
-    return Step("linear", name, linear=linear)
+    return Step("linear", name, module=linear)
 
 
 @reads_functions(F.linear, torch.ops.aten.linear.default)
@@ -33,7 +33,7 @@ def read_function(graph_module: fx.GraphModule, node: fx.Node) -> Step:
     assert weight is not None  # checked above; fetch refuses anything but a get_attr node
     assert isinstance(weight_node, fx.Node)
     name = str(weight_node.target).removesuffix(".weight")
-    return Step("linear", name, linear=wrap_linear(weight, bias))
+    return Step("linear", name, module=wrap_linear(weight, bias))
 
 
 def wrap_linear(weight: torch.Tensor, bias: torch.Tensor | None) -> nn.Linear:
