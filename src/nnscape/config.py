@@ -237,7 +237,7 @@ class ProcessingConfig(_Config):
 
 @dataclass(frozen=True)
 class RenderConfig(_Config):
-    """Render modes and the six shader settings for nodes and for edges (ALGORITHM.md section 5)."""
+    """Render modes and the six shader settings for nodes and for edges (docs/viewer.md)."""
 
     SETTINGS = RENDER_SETTINGS
     NAME = "rendering"

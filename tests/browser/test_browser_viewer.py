@@ -30,7 +30,7 @@ from nnscape.io import load
 
 pytestmark = pytest.mark.browser
 
-# ALGORITHM.md 5: class colours 0 and 3.
+# Palette colours of classes 0 and 3 (docs/viewer.md).
 PALETTE = {0: (0.133, 0.545, 0.133), 3: (1.0, 0.271, 0.0)}
 # Two pictures differ when at least this many pixels changed (the renderer is deterministic: 0 when equal).
 CHANGED = 100
