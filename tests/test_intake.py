@@ -226,7 +226,7 @@ def test_plain_state_dict_and_foreign_files_are_refused(tmp_path: Path) -> None:
         load_model(state)
     text = tmp_path / "model.txt"
     text.write_text("not a model")
-    with pytest.raises(ModelError, match="not a PyTorch model file"):
+    with pytest.raises(ModelError, match="not a model file nnscape reads"):
         load_model(text)
     with pytest.raises(ModelError, match="no such model file"):
         load_model(tmp_path / "missing.pt")

@@ -14,7 +14,7 @@ from torch import fx, nn
 
 from nnscape.errors import ModelError
 from nnscape.intake.chain import Conv, Step
-from nnscape.intake.layers.registry import fetch, reads_functions, reads_modules
+from nnscape.intake.layers.registry import OnnxNode, fetch, reads_functions, reads_modules, reads_onnx
 
 _aten = torch.ops.aten
 _DIMS = {"Conv1d": 1, "Conv2d": 2, F.conv1d: 1, F.conv2d: 2, _aten.conv1d.default: 1, _aten.conv2d.default: 2,
@@ -52,6 +52,27 @@ def read_function(graph_module: fx.GraphModule, node: fx.Node) -> Step:
     weight_node = arguments["weight"]
     assert isinstance(weight_node, fx.Node)  # fetch refuses anything but a get_attr node
     return Step("conv", str(weight_node.target).removesuffix(".weight"), module=module, conv=conv)
+
+
+@reads_onnx("Conv")
+def read_onnx(node: OnnxNode) -> Step:
+    """ONNX ``Conv(X, W, B)`` with symmetric ``pads`` (begins equal ends) and no ``auto_pad``."""
+    weight, bias = node.constant(0), node.constant(1)
+    if weight is None or weight.ndim not in (3, 4):
+        raise ModelError(f"node {node.name!r} (ONNX Conv): expected a constant 1-D or 2-D kernel")
+    dims = weight.ndim - 2
+    attributes = node.attributes
+    if attributes.get("auto_pad", "NOTSET") not in ("NOTSET", "VALID"):
+        raise ModelError(f"node {node.name!r} (ONNX Conv): auto_pad {attributes['auto_pad']!r} is not supported")
+    pads = list(attributes.get("pads", [0] * 2 * dims))
+    if pads[:dims] != pads[dims:]:
+        raise ModelError(f"node {node.name!r} (ONNX Conv): asymmetric pads {pads} are not supported")
+    conv = _settings(dims, attributes.get("strides", 1), pads[:dims], attributes.get("dilations", 1),
+                     attributes.get("group", 1))  # fmt: skip
+    module = nn.Module()
+    module.register_parameter("weight", nn.Parameter(weight, requires_grad=False))
+    module.register_parameter("bias", None if bias is None else nn.Parameter(bias, requires_grad=False))
+    return Step("conv", node.name, module=module, conv=conv)
 
 
 def _settings(dims: int, stride: Any, padding: Any, dilation: Any, groups: Any) -> Conv:

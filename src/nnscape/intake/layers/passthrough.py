@@ -14,7 +14,7 @@ import torch.nn.functional as F  # noqa: N812
 from torch import fx
 
 from nnscape.intake.chain import Step
-from nnscape.intake.layers.registry import reads_functions, reads_methods, reads_modules
+from nnscape.intake.layers.registry import OnnxNode, reads_functions, reads_methods, reads_modules, reads_onnx
 
 _aten = torch.ops.aten
 
@@ -30,6 +30,16 @@ def read_module(name: str, module: Any) -> None:
 @reads_methods("contiguous", "float")
 def read_node(graph_module: fx.GraphModule, node: fx.Node) -> None:
     return None
+
+
+@reads_onnx("Dropout", "Identity")
+def read_onnx(node: OnnxNode) -> None:
+    return None
+
+
+@reads_onnx("Flatten", "Reshape")
+def read_onnx_flatten(node: OnnxNode) -> Step:
+    return Step("flatten", node.name)
 
 
 @reads_modules("Flatten")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import operator
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -13,7 +14,14 @@ from torch import fx
 from nnscape.errors import ModelError
 from nnscape.intake.chain import Step
 from nnscape.intake.layers.activation import Elementwise
-from nnscape.intake.layers.registry import no_tensor_arguments, reads_functions, reads_methods, reads_modules
+from nnscape.intake.layers.registry import (
+    OnnxNode,
+    no_tensor_arguments,
+    reads_functions,
+    reads_methods,
+    reads_modules,
+    reads_onnx,
+)  # fmt: skip
 
 _aten = torch.ops.aten
 
@@ -56,6 +64,45 @@ def read_mean(graph_module: fx.GraphModule, node: fx.Node) -> Step:
         raise ModelError(f"node {node.name!r} (mean over {dims}): nnscape reads a mean over positions (dims >= 2)")
     function = torch.mean if node.op == "call_method" else node.target
     return Step("pool", node.name, function=Elementwise(function, constants, dict(node.kwargs)))  # type: ignore[arg-type]
+
+
+def global_average(x: torch.Tensor) -> torch.Tensor:
+    """The mean over all positions of each channel, kept as positions of size 1 (ONNX GlobalAveragePool)."""
+    return x.mean(dim=tuple(range(2, x.ndim)), keepdim=True)
+
+
+def global_maximum(x: torch.Tensor) -> torch.Tensor:
+    """The maximum over all positions of each channel (ONNX GlobalMaxPool)."""
+    return x.amax(dim=tuple(range(2, x.ndim)), keepdim=True)
+
+
+@reads_onnx("GlobalAveragePool", "GlobalMaxPool")
+def read_onnx_global(node: OnnxNode) -> Step:
+    function = global_average if node.op_type == "GlobalAveragePool" else global_maximum
+    return Step("pool", node.name, function=Elementwise(function, (), {}))
+
+
+@reads_onnx("MaxPool", "AveragePool")
+def read_onnx(node: OnnxNode) -> Step:
+    """ONNX ``MaxPool``/``AveragePool`` with symmetric pads, 1-D or 2-D."""
+    attributes = node.attributes
+    kernel = list(attributes["kernel_shape"])
+    dims = len(kernel)
+    pads = list(attributes.get("pads", [0] * 2 * dims))
+    if dims not in (1, 2) or pads[:dims] != pads[dims:] or attributes.get("auto_pad", "NOTSET") != "NOTSET":
+        raise ModelError(f"node {node.name!r} (ONNX {node.op_type}): nnscape reads 1-D/2-D pools with symmetric pads")
+    settings: dict[str, Any] = {
+        "kernel_size": kernel, "stride": list(attributes.get("strides", [1] * dims)), "padding": pads[:dims],
+        "ceil_mode": bool(attributes.get("ceil_mode", 0)),
+    }  # fmt: skip
+    function: Callable[..., torch.Tensor]
+    if node.op_type == "MaxPool":
+        function = F.max_pool1d if dims == 1 else F.max_pool2d
+        settings["dilation"] = list(attributes.get("dilations", [1] * dims))
+    else:
+        function = F.avg_pool1d if dims == 1 else F.avg_pool2d
+        settings["count_include_pad"] = bool(attributes.get("count_include_pad", 0))
+    return Step("pool", node.name, function=Elementwise(function, (), settings))
 
 
 @reads_functions(operator.getitem)
