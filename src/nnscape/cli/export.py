@@ -10,6 +10,7 @@ from nnscape.errors import NnscapeError
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from nnscape.cli.common import add_config_arguments
     from nnscape.export import FORMATS, TABLES
+    from nnscape.export.payload import DEFAULT_CAMERA
     from nnscape.export.png import DEFAULT_SIZE
 
     parser = subparsers.add_parser(
@@ -22,7 +23,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--size", default=f"{DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]}", help="PNG size WIDTHxHEIGHT in pixels"
     )
-    parser.add_argument("--camera", type=int, default=9, help="camera preset 0-9 for HTML/PNG (default 9)")
+    parser.add_argument(
+        "--camera", type=int, default=DEFAULT_CAMERA, help=f"camera preset 0-9 for HTML/PNG (default {DEFAULT_CAMERA})"
+    )
     parser.add_argument(
         "--class-view", default="all", help="independent, all, a class index or name, for HTML/PNG (default all)"
     )
