@@ -10,8 +10,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
-from browser_support import FRAME_TIMEOUT_MS, PROCESSED, ViewerPage, ink
+from browser_support import PROCESSED, ViewerPage, ink
 from playwright.sync_api import Page
+
+from nnscape.figures import FRAME_TIMEOUT_MS
 
 pytestmark = pytest.mark.browser
 
