@@ -48,8 +48,6 @@ export class Viewer {
   private readonly unsubscribe: () => void;
   private readonly tick = (now: number): void => this.frame(now);
   private onFrameListeners: (() => void)[] = [];
-  /** Runs before each frame of an immersive (WebXR) session, which draws every frame the headset asks for. */
-  xrFrame: ((seconds: number) => void) | null = null;
   /** The control panel floating over the canvas's right side: framing keeps the network beside it. */
   private panel: HTMLElement | null = null;
   /** Width of the canvas the panel leaves free, over its height. */
@@ -57,6 +55,8 @@ export class Viewer {
   private readonly direction = new Vector3();
   /** Layer sizes ("784-81-49-10") of the network the camera was last framed for. */
   private framedLayers: string | null = null;
+  /** Runs before each frame of an immersive (WebXR) session, which draws every frame the headset asks for. */
+  xrFrame: ((seconds: number) => void) | null = null;
 
   constructor(
     private readonly container: HTMLElement,
@@ -123,8 +123,6 @@ export class Viewer {
 
   /** Look from camera preset `index` at the network's centre, fitted to the free canvas. */
   setPreset(index: number): void {
-    const box = this.networkView.layoutBox;
-    (box.isEmpty() ? EMPTY_SCENE_BOX : box).getCenter(this.controls.target);
     this.fitAlong(presetDirection(index, this.direction));
   }
 
@@ -135,7 +133,10 @@ export class Viewer {
     this.fitAlong(this.direction.normalize());
   }
 
+  /** Look along `direction` at the network's centre, then fit: the same direction always gives the same view. */
   private fitAlong(direction: Vector3): void {
+    const box = this.networkView.layoutBox;
+    (box.isEmpty() ? EMPTY_SCENE_BOX : box).getCenter(this.controls.target);
     const points = this.networkView.fitPoints;
     fitCamera(this.camera, this.controls.target, direction, {
       points: points.length > 0 ? points : EMPTY_SCENE_POINTS,

@@ -37,7 +37,7 @@ const XR_FAR_M = 50;
  * Edge samples drawn at most in the headset. Estimated from desktop measurements to hold 72-90 frames per
  * second on a Quest-3-class GPU at its default resolution; see docs/deploy.md.
  */
-const XR_SAMPLE_BUDGET = 150_000;
+const XR_SAMPLE_BUDGET = 50_000;
 /** xr-standard gamepad buttons (WebXR Gamepads Module): A on the right controller, X on the left; then B / Y. */
 const BUTTON_CLASS_VIEW = 4;
 const BUTTON_EDGE_MODE = 5;
