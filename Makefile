@@ -8,8 +8,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 TORCH ?= torch
+CPU_INDEX := https://download.pytorch.org/whl/cpu
+# Only where it can be reached: pip would otherwise retry it for every package before falling back to PyPI.
 TORCH_INDEX ?= $(shell [ "$$(uname -s)" = Linux ] && ! command -v nvidia-smi >/dev/null 2>&1 \
-                 && echo https://download.pytorch.org/whl/cpu)
+                 && $(PYTHON) -c "import urllib.request as u; u.urlopen('$(CPU_INDEX)/', timeout=5)" 2>/dev/null \
+                 && echo $(CPU_INDEX))
 DEMO_ARGS ?=
 
 BIN := $(VENV)/bin
@@ -17,8 +20,7 @@ INSTALLED := $(VENV)/.installed
 BUNDLE := src/nnscape/server/static/viewer.js
 # The official glTF validator the export tests run.
 GLTF_CHECK := tests/gltf/node_modules/.package-lock.json
-# PyPI stays an extra index so that torch's own requirements resolve; if the CPU index cannot be reached,
-# pip takes torch from PyPI.
+# PyPI stays an extra index so that torch's own requirements resolve.
 TORCH_OPTIONS := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX) --extra-index-url https://pypi.org/simple)
 
 .PHONY: demo test setup clean
