@@ -273,7 +273,7 @@ def load_config(config_type: type[C], path: str | os.PathLike[str]) -> C:
 
 def save_config(config: _Config, path: str | os.PathLike[str]) -> None:
     """Write a config as indented JSON, atomically."""
-    from nnscape.io import atomic_write_bytes
+    from nnscape.files import atomic_write_bytes
 
     file = Path(path)
     file.parent.mkdir(parents=True, exist_ok=True)

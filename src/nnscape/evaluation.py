@@ -37,7 +37,7 @@ from torch import nn
 
 from nnscape.errors import DataError, ModelError
 from nnscape.intake import mlp_chain
-from nnscape.io import atomic_write_bytes
+from nnscape.files import atomic_write_bytes
 from nnscape.network import Network
 from nnscape.progress import ProgressCallback, check_cancelled, report
 

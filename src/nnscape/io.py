@@ -9,11 +9,9 @@ too, so that every defect (truncation, wrong magic, a header lying about shapes,
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import struct
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,9 +20,10 @@ import numpy as np
 
 from nnscape import __version__
 from nnscape.errors import FormatError
+from nnscape.files import atomic_write_bytes
 from nnscape.network import Network
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "atomic_write_bytes", "load", "read_metadata", "save"]
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "load", "read_metadata", "save"]
 
 FORMAT_NAME = "nnscape"
 FORMAT_VERSION = "1"
@@ -38,22 +37,6 @@ _HEADER_ALIGNMENT = 8  # safetensors pads the header with spaces so tensor data 
 _REQUIRED = ("layer_sizes", "node_importance", "node_position", "edge_source", "edge_target",
              "edge_weight", "edge_importance")  # fmt: skip
 _PROCESSED = ("edge_offsets", "edge_points")
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    target = Path(path)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as temp:
-            temp.write(data)
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.replace(temp_name, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
 
 
 def save(network: Network, path: str | os.PathLike[str]) -> None:

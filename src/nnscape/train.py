@@ -27,7 +27,7 @@ from torch import nn
 from nnscape.datasets import DatasetSplits
 from nnscape.errors import ConfigError
 from nnscape.intake import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, build_mlp
-from nnscape.io import atomic_write_bytes
+from nnscape.files import atomic_write_bytes
 from nnscape.progress import ProgressCallback, check_cancelled, report
 
 __all__ = ["VARIANTS", "TrainedModel", "accuracy", "save_checkpoint", "train_mlp"]
