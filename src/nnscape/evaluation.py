@@ -36,8 +36,8 @@ import torch
 from torch import nn
 
 from nnscape.errors import DataError, ModelError
-from nnscape.intake import mlp_chain
 from nnscape.files import atomic_write_bytes
+from nnscape.intake import mlp_chain
 from nnscape.network import Network
 from nnscape.progress import ProgressCallback, check_cancelled, report
 

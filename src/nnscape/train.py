@@ -26,8 +26,8 @@ from torch import nn
 
 from nnscape.datasets import DatasetSplits
 from nnscape.errors import ConfigError
-from nnscape.intake import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, build_mlp
 from nnscape.files import atomic_write_bytes
+from nnscape.intake import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, build_mlp
 from nnscape.progress import ProgressCallback, check_cancelled, report
 
 __all__ = ["VARIANTS", "TrainedModel", "accuracy", "save_checkpoint", "train_mlp"]
