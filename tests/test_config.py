@@ -47,7 +47,7 @@ def test_render_config_nests_dotted_keys() -> None:
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"edge_bandwidth_reduction": 1.0}, r"edge_bandwidth_reduction: 1.0 is not allowed; .*\(0, 1\)"),
+        ({"edge_bandwidth_reduction": 1.0}, r"edge_bandwidth_reduction: 1.0 is not allowed; .*\(0, 0.999\]"),
         ({"prune_percentage": 1}, r"prune_percentage: 1 .*\[0, 1\)"),
         ({"sampling_rate": 4.9}, r"sampling_rate: 4.9 .*\[5, 20\]"),
         ({"smoothing": "yes"}, r'smoothing: "yes" .*true or false'),

@@ -12,16 +12,15 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from nnscape.errors import NnscapeError
 
-try:
+if sys.platform != "win32":  # Windows has no flock; there stale files are recognised by age alone
     import fcntl
-except ImportError:  # Windows: no flock; stale files are recognised by age alone
-    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "MAX_NAME_BYTES",
@@ -54,7 +53,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
     try:
         with os.fdopen(handle, "wb") as temp:
-            if fcntl is not None:
+            if sys.platform != "win32":
                 fcntl.flock(temp.fileno(), fcntl.LOCK_EX)
             temp.write(data)
             temp.flush()
@@ -92,7 +91,7 @@ def remove_stale_temps(folder: str | os.PathLike[str]) -> list[str]:
 def _is_stale(path: str, now: float) -> bool:
     status = os.lstat(path)
     age = now - status.st_mtime
-    if fcntl is None:
+    if sys.platform == "win32":
         return age > STALE_AFTER_UNLOCKED_S
     if age < STALE_AFTER_S or not os.path.isfile(path) or os.path.islink(path):
         return False

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nnscape.errors import NnscapeError
+from nnscape.files import remove_stale_temps
 from nnscape.io import load, save
 from nnscape.network import Network
 from nnscape.server.errors import ClientError
@@ -45,6 +46,7 @@ class NetworkFolder:
         self.root = root.resolve()
         if not self.root.is_dir():
             raise NnscapeError(f"{root}: not a folder")
+        remove_stale_temps(self.root)  # leftovers of a writer killed while this folder was last served
         self._cache: dict[str, _CacheEntry] = {}
         self._cache_lock = threading.Lock()
         # Held from choosing a fresh name until the file is written, so two writers never pick the same one.
