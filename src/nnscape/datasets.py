@@ -19,9 +19,11 @@ Python data (a tuple of tensors or arrays, a ``Dataset``, a ``DataLoader``) beco
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
-from collections.abc import Iterable, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ import numpy as np
 import torch
 
 from nnscape.errors import DataError
+from nnscape.limits import MAX_CLASSES
 
 __all__ = [
     "DIGITS_SPLIT_SEED",
@@ -58,6 +61,11 @@ IDX_FILES = {
 _IDX_DTYPES: dict[int, Any] = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
                0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}  # fmt: skip
 _AS_TENSORS_BATCH = 1024
+GZIP_MAGIC = b"\x1f\x8b"
+# IDX files hold images, labels and the like: a few dimensions, and at most 2^28 values (1 GiB as float32,
+# 5.7 times Fashion-MNIST's training images), checked from the header before anything is read or unzipped.
+MAX_IDX_DIMENSIONS = 8
+MAX_IDX_VALUES = 2**28
 
 
 @dataclass(frozen=True)
@@ -143,26 +151,54 @@ def check_fits(x: torch.Tensor, y: torch.Tensor, *, n_inputs: int, n_classes: in
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
-    """One IDX file (MNIST format, optionally gzipped) as a numpy array of its stored shape and type."""
+    """One IDX file (MNIST format, optionally gzipped) as a numpy array of its stored shape and type.
+
+    The header is checked before the data is read: at most :data:`MAX_IDX_VALUES` values, and exactly as many
+    bytes as it announces (a gzipped file is decompressed only that far, so a gzip bomb costs nothing).
+    """
     file = Path(path)
-    raw = file.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise DataError(f"{file}: broken gzip data ({exc})") from exc
-    if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in _IDX_DTYPES:
+    try:
+        with file.open("rb") as raw:
+            compressed = raw.read(2) == GZIP_MAGIC
+            raw.seek(0)
+            if compressed:
+                with gzip.GzipFile(fileobj=raw) as unzipped:
+                    return _read_idx_stream(unzipped.read, file, None)
+            return _read_idx_stream(raw.read, file, os.fstat(raw.fileno()).st_size)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise DataError(f"{file}: broken gzip data ({exc})") from exc
+    except OSError as exc:
+        raise DataError(f"{file}: cannot read ({exc.strerror or exc})") from exc
+
+
+def _read_idx_stream(read: Callable[[int], bytes], file: Path, file_size: int | None) -> np.ndarray:
+    """The array that ``read`` (a stream's read) yields.
+
+    ``file_size`` (None when gzipped) lets a header that lies about the size fail before the data is read.
+    """
+    magic = read(4)
+    if len(magic) < 4 or magic[:2] != b"\x00\x00" or magic[2] not in _IDX_DTYPES:
         raise DataError(f"{file}: not an IDX file (bad magic number)")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
+    ndim = magic[3]
+    if not 1 <= ndim <= MAX_IDX_DIMENSIONS:
+        raise DataError(f"{file}: IDX header announces {ndim} dimensions; expected 1 to {MAX_IDX_DIMENSIONS}")
+    dims = read(4 * ndim)
+    if len(dims) < 4 * ndim:
         raise DataError(f"{file}: truncated IDX header")
-    shape = struct.unpack(f">{ndim}I", raw[4:header])
-    dtype = np.dtype(_IDX_DTYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
-    if len(raw) - header != expected:
-        raise DataError(f"{file}: IDX header announces {shape} ({expected} bytes) but {len(raw) - header} follow")
-    return np.frombuffer(raw, dtype, offset=header).reshape(shape)
+    shape = struct.unpack(f">{ndim}I", dims)
+    dtype = np.dtype(_IDX_DTYPES[magic[2]])
+    count = math.prod(shape)  # Python integers: four 2^32 dimensions cannot wrap around
+    if count > MAX_IDX_VALUES:
+        raise DataError(f"{file}: IDX header announces {shape} = {count} values; at most {MAX_IDX_VALUES} are allowed")
+    expected = count * dtype.itemsize
+    header = 4 + 4 * ndim
+    if file_size is not None and file_size - header != expected:
+        raise DataError(f"{file}: IDX header announces {shape} ({expected} bytes) but {file_size - header} follow")
+    data = read(expected + 1)
+    if len(data) != expected:
+        follow = f"{len(data)}" if len(data) < expected else "more"
+        raise DataError(f"{file}: IDX header announces {shape} ({expected} bytes) but {follow} follow")
+    return np.frombuffer(data, dtype).reshape(shape)
 
 
 # -- sources -------------------------------------------------------------------------------------------------
@@ -196,7 +232,7 @@ def _idx_folder(folder: Path, class_names: Sequence[str] | None, name: str) -> D
         arrays[key] = read_idx(found)
     train_x, train_y = _checked(arrays["train_x"], arrays["train_y"], f"{name} training split")
     test_x, test_y = _checked(arrays["test_x"], arrays["test_y"], f"{name} test split")
-    n_classes = int(max(train_y.max(), test_y.max())) + 1 if train_y.numel() else 0
+    n_classes = _class_count(name, train_y, test_y)
     names = tuple(class_names) if class_names is not None else tuple(str(k) for k in range(n_classes))
     return _splits(train_x, train_y, test_x, test_y, names, name)
 
@@ -228,9 +264,17 @@ def _array_file(path: Path) -> DatasetSplits:
             raise DataError(f"{path}: x has {train_x.shape[1]} features but x_test has {test_x.shape[1]}")
     else:
         test_x, test_y = train_x[:0], train_y[:0]
-    n_classes = int(max(train_y.max(), test_y.max() if test_y.numel() else 0)) + 1
+    n_classes = _class_count(str(path), train_y, test_y)
     names = _class_names(content.get("class_names"), n_classes, path)
     return _splits(train_x, train_y, test_x, test_y, names, str(path))
+
+
+def _class_count(name: str, *labels: torch.Tensor) -> int:
+    """Classes the labels imply (largest label + 1), refused beyond MAX_CLASSES before any names are made."""
+    largest = max((int(y.max()) for y in labels if y.numel()), default=-1)
+    if largest >= MAX_CLASSES:
+        raise DataError(f"{name}: label {largest} implies {largest + 1} classes; at most {MAX_CLASSES} are allowed")
+    return largest + 1
 
 
 def _class_names(value: object, n_classes: int, path: Path) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from nnscape.cli.common import seed_number, whole_number
 from nnscape.errors import NnscapeError
 
 
@@ -19,12 +20,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--network", help="the model's importance file (.nnscape, kind network); default: estimate it now"
     )
     parser.add_argument(
-        "--epochs", type=int, default=20, help="importance fine-tuning epochs (default 20; small data sets need more)"
+        "--epochs",
+        type=whole_number(1),
+        default=20,
+        help="importance fine-tuning epochs (default 20; small data sets need more)",
     )
     parser.add_argument("--lr", type=float, default=1e-3, help="importance fine-tuning learning rate (default 1e-3)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=seed_number, default=0, help="random seed (default 0)")
     parser.add_argument(
-        "--threads", type=int, help="torch CPU threads (default: torch's choice; 1 is fastest for small models)"
+        "--threads",
+        type=whole_number(1),
+        help="torch CPU threads (default: torch's choice; 1 is fastest for small models)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run)
@@ -42,8 +48,6 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise NnscapeError(f"--out {out}: is a file, expected a folder")
     if args.threads is not None:
-        if args.threads < 1:
-            raise NnscapeError(f"--threads {args.threads}: expected a whole number >= 1")
         import torch
 
         torch.set_num_threads(args.threads)
