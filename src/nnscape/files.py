@@ -114,24 +114,27 @@ def check_name_bytes(name: str, what: str) -> None:
         )
 
 
-def check_writable(path: str | os.PathLike[str], what: str) -> Path:
+def check_writable(path: str | os.PathLike[str], what: str, *, shown: object = None) -> Path:
     """Check, before any work, that a file ``path`` can be created or replaced; return it.
+
+    Errors read ``{what} {shown}: …`` (``shown`` defaults to ``path``).
 
     Its folder must exist and accept a new file (tried with a temporary file, so read-only folders, read-only
     mounts and /proc are caught even for root), the name must fit in :data:`MAX_NAME_BYTES`, and ``path``
     must not be a folder.
     """
     target = Path(path)
+    culprit = f"{what} {target if shown is None else shown}"
     check_name_bytes(target.name, what)
     folder = target.parent
     if not folder.is_dir():
-        raise NnscapeError(f"{what} {target}: folder {folder} does not exist")
+        raise NnscapeError(f"{culprit}: folder {folder} does not exist")
     if target.is_dir():
-        raise NnscapeError(f"{what} {target}: is a folder, expected a file name")
+        raise NnscapeError(f"{culprit}: is a folder, expected a file name")
     try:
         handle, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=folder)
     except OSError as exc:
-        raise NnscapeError(f"{what} {target}: cannot write in {folder} ({exc.strerror})") from exc
+        raise NnscapeError(f"{culprit}: cannot write in {folder} ({exc.strerror})") from exc
     os.close(handle)
     os.unlink(probe)
     return target

@@ -6,7 +6,11 @@ import argparse
 from pathlib import Path
 
 from nnscape.cli.common import seed_number, whole_number
-from nnscape.errors import NnscapeError
+from nnscape.errors import ModelError, NnscapeError
+from nnscape.files import check_writable
+
+# A report file's name, used to try writing into --out before the work starts.
+REPORT_PROBE_NAME = "pruning-curves.csv"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,6 +51,9 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise NnscapeError(f"--out {out}: is a file, expected a folder")
+    # Before the work: the folder (or, if it is still to be made, its nearest existing parent) takes new files.
+    nearest = next(folder for folder in (out, *out.absolute().parents) if folder.exists())
+    check_writable(nearest / (out.name if nearest != out else REPORT_PROBE_NAME), "--out", shown=out)
     if args.threads is not None:
         import torch
 
@@ -66,7 +73,12 @@ def run(args: argparse.Namespace) -> int:
                 class_names=splits.class_names,
                 progress=progress,
             )
-        curves = pruning_curves(model, network, splits, seed=args.seed, progress=progress)
+        try:
+            curves = pruning_curves(model, network, splits, seed=args.seed, progress=progress)
+        except ModelError as exc:
+            if not args.network:
+                raise
+            raise ModelError(f"--network {args.network}: does not fit {args.model} ({exc})") from exc
     out.mkdir(parents=True, exist_ok=True)
     written = write_report(curves, out, title=f"{Path(args.model).name} on {args.data}")
     print(f"test accuracy at {HEADLINE_FRACTION:.0%} of edges pruned:")
