@@ -17,13 +17,14 @@ from importlib import import_module
 from types import FrameType
 
 from nnscape import __version__
-from nnscape.cli.common import OneLineParser
+from nnscape.cli.common import OneLineParser, UsageError
 from nnscape.errors import NnscapeError
 
 __all__ = ["main"]
 
 # Order of appearance in ``nnscape --help``.
 COMMANDS = ("demo", "generate", "train", "importance", "process", "info", "view", "evaluate")
+USAGE_STATUS = 2  # argparse's status for a command line it cannot parse
 # Exit statuses of a command stopped by Ctrl+C (SIGINT) or by SIGTERM: 128 + the signal's number, as shells do.
 INTERRUPTED_STATUS = 128 + signal.SIGINT
 TERMINATED_STATUS = 128 + signal.SIGTERM
@@ -51,7 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; user mistakes print one line on stderr and return a non-zero status."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return USAGE_STATUS
     in_main_thread = threading.current_thread() is threading.main_thread()  # only it may set signal handlers
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main_thread else None
     try:

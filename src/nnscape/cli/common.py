@@ -18,6 +18,7 @@ from nnscape.progress import ProgressCallback, ProgressEvent
 
 __all__ = [
     "OneLineParser",
+    "UsageError",
     "add_config_arguments",
     "config_from_args",
     "device_name",
@@ -36,11 +37,15 @@ _DEVICE = re.compile(r"cpu|cuda(:[0-9]{1,3})?")
 _MAX_SHOWN_ARGUMENT = 40
 
 
+class UsageError(Exception):
+    """A command line argparse cannot parse; ``str()`` is the one line to print."""
+
+
 class OneLineParser(argparse.ArgumentParser):
-    """argparse that reports a usage mistake in one line (``nnscape CMD: error: …``) instead of a usage block."""
+    """argparse that raises :class:`UsageError` with one line instead of printing a usage block and exiting."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        raise UsageError(f"{self.prog}: error: {message} (see {self.prog} --help)")
 
 
 def whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
