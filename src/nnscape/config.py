@@ -90,7 +90,7 @@ class Setting:
         too_low = self.low is not None and (value <= self.low if self.low_open else value < self.low)
         too_high = self.high is not None and (value >= self.high if self.high_open else value > self.high)
         if too_low or too_high:
-            raise ConfigError(f"{problem}; expected a value in {self.describe_range()}")
+            raise ConfigError(f"{problem}; expected {'' if self.choices else 'a value in '}{self.describe_range()}")
         value = int(value) if self.type == "int" else float(value)
         if self.choices and value not in self.choices:
             raise ConfigError(f"{problem}; expected {self.describe_range()}")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import gzip
 import math
 import os
+import pickle
 import struct
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -250,6 +251,11 @@ def _array_file(path: Path) -> DatasetSplits:
             content = loaded
     except DataError:
         raise
+    except pickle.UnpicklingError as exc:  # torch's own text advises unpickling it after all: not ours to repeat
+        raise DataError(
+            f"{path}: holds Python objects other than tensors, numbers and strings; nnscape never unpickles data "
+            "files (save plain tensors in a dict, or use .npz)"
+        ) from exc
     except Exception as exc:  # numpy and torch raise many types for corrupt files
         raise DataError(f"{path}: cannot read ({str(exc).splitlines()[0]})") from exc
     for key in ("x", "y"):
