@@ -183,12 +183,12 @@ class _Config:
     def from_dict(cls: type[C], values: Mapping[str, Any], *, source: str = "") -> C:
         """Build from flat dotted keys or nested JSON; unknown keys are errors. Missing keys take defaults."""
         prefix = f"{source}: " if source else ""
-        flat = _flatten(values)
         known = {s.key for s in cls.SETTINGS}
-        unknown = sorted(set(flat) - known)
-        if unknown:
-            raise ConfigError(f"{prefix}unknown {cls.NAME} key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
         try:
+            flat = _flatten(values)
+            unknown = sorted(set(flat) - known)
+            if unknown:
+                raise ConfigError(f"unknown {cls.NAME} key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
             return cls(**{_attribute(k): v for k, v in flat.items()})
         except ConfigError as exc:
             raise ConfigError(f"{prefix}{exc}") from exc
