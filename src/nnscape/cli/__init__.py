@@ -23,7 +23,7 @@ from nnscape.errors import NnscapeError
 __all__ = ["main"]
 
 # Order of appearance in ``nnscape --help``.
-COMMANDS = ("demo", "generate", "train", "importance", "process", "info", "view", "evaluate")
+COMMANDS = ("demo", "generate", "train", "importance", "process", "info", "view", "export", "evaluate")
 USAGE_STATUS = 2  # argparse's status for a command line it cannot parse
 # Exit statuses of a command stopped by Ctrl+C (SIGINT) or by SIGTERM: 128 + the signal's number, as shells do.
 INTERRUPTED_STATUS = 128 + signal.SIGINT

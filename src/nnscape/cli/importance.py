@@ -15,7 +15,7 @@ BATCH_SIZE = 128  # importance()'s default, which this command keeps
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("importance", help="estimate per-class importance of a model's neurons")
-    parser.add_argument("model", metavar="MODEL", help="TorchScript, torch.export .pt2 or nnscape train checkpoint")
+    parser.add_argument("model", metavar="MODEL", help="TorchScript, torch.export .pt2, .onnx or nnscape checkpoint")
     parser.add_argument("--data", required=True, help="digits, fashion-mnist, idx:FOLDER, or a .npz/.pt file")
     parser.add_argument("--out", required=True, help="the .nnscape file to write")
     parser.add_argument("--epochs", type=whole_number(1), default=20, help="fine-tuning epochs (default 20)")
