@@ -57,6 +57,7 @@ def network_file(tmp_path: Path) -> Path:
         (["importance", "m.pt", "--data", "digits", "--out", "o", "--epochs", "nan"], "--epochs: 'nan'"),
         (["evaluate", "m.pt", "--data", "digits", "--out", "o", "--threads", "0"], "--threads: '0' is not allowed"),
         (["train", "--data", "digits", "--out", "o.pt", "--l1", "1", "--untrained"], "not allowed with argument"),
+        (["export", "n.nnscape", "--out", "x.html", "--camera", "9" * 5000], "--camera: '99999"),
     ],
 )
 def test_usage_mistakes_are_one_line(

@@ -6,6 +6,7 @@ Bodies are sent as raw bytes (not through a JSON encoder), the way a hostile cli
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -121,3 +122,21 @@ def test_a_folder_that_cannot_be_written_is_refused_before_the_work(
         detail = refused(client, "POST", url, body)
         assert "cannot write in" in detail
         assert "No space left on device" in detail
+
+
+def test_the_slowest_allowed_schedule_stops_on_request(client: TestClient) -> None:
+    """At the bound on the bandwidth factor the job runs thousands of iterations; Stop ends it within one."""
+    slowest = {"node_bandwidth_reduction": 0.999, "edge_bandwidth_reduction": 0.999}
+    response = client.post("/api/jobs", json={"network": "net.nnscape", "config": slowest})
+    assert response.status_code == 202, response.text
+    job = response.json()["id"]
+    deadline = time.monotonic() + 60
+    while client.get(f"/api/jobs/{job}").json()["step"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    status = client.get(f"/api/jobs/{job}").json()
+    assert status["state"] == "running"
+    assert status["total"] > 1000  # the whole schedule is known up front, and long
+    client.delete(f"/api/jobs/{job}")
+    while client.get(f"/api/jobs/{job}").json()["state"] == "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert client.get(f"/api/jobs/{job}").json()["state"] == "cancelled"
