@@ -26,6 +26,7 @@ __all__ = [
     "port_number",
     "progress_bars",
     "seed_number",
+    "shown_argument",
     "whole_number",
 ]
 
