@@ -26,6 +26,7 @@ import math
 import os
 import pickle
 import struct
+import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -66,10 +67,10 @@ _IDX_DTYPES: dict[int, Any] = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i
                0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}  # fmt: skip
 _AS_TENSORS_BATCH = 1024
 GZIP_MAGIC = b"\x1f\x8b"
-# IDX files hold images, labels and the like: a few dimensions, and at most 2^28 values (1 GiB as float32,
-# 5.7 times Fashion-MNIST's training images), checked from the header before anything is read or unzipped.
+# One array of a data file (IDX file, .npz member) holds at most 2^28 values (1 GiB as float32, 5.7 times
+# Fashion-MNIST's training images), checked from its header before anything is read or unzipped.
 MAX_IDX_DIMENSIONS = 8
-MAX_IDX_VALUES = 2**28
+MAX_ARRAY_VALUES = 2**28
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def check_fits(x: torch.Tensor, y: torch.Tensor, *, n_inputs: int | None, n_clas
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """One IDX file (MNIST format, optionally gzipped) as a numpy array of its stored shape and type.
 
-    The header is checked before the data is read: at most :data:`MAX_IDX_VALUES` values, and exactly as many
+    The header is checked before the data is read: at most :data:`MAX_ARRAY_VALUES` values, and exactly as many
     bytes as it announces (a gzipped file is decompressed only that far, so a gzip bomb costs nothing).
     """
     file = Path(path)
@@ -196,8 +197,10 @@ def _read_idx_stream(read: Callable[[int], bytes], file: Path, file_size: int | 
     shape = struct.unpack(f">{ndim}I", dims)
     dtype = np.dtype(_IDX_DTYPES[magic[2]])
     count = math.prod(shape)  # Python integers: four 2^32 dimensions cannot wrap around
-    if count > MAX_IDX_VALUES:
-        raise DataError(f"{file}: IDX header announces {shape} = {count} values; at most {MAX_IDX_VALUES} are allowed")
+    if count > MAX_ARRAY_VALUES:
+        raise DataError(
+            f"{file}: IDX header announces {shape} = {count} values; at most {MAX_ARRAY_VALUES} are allowed"
+        )
     expected = count * dtype.itemsize
     header = 4 + 4 * ndim
     if file_size is not None and file_size - header != expected:
@@ -251,6 +254,8 @@ def _array_file(path: Path) -> DatasetSplits:
     try:
         if path.suffix == ".npz":
             with np.load(path, allow_pickle=False) as archive:
+                for key in archive.files:
+                    _check_npy_header(archive.zip, key, path)
                 content = {key: archive[key] for key in archive.files}
         else:
             loaded = torch.load(path, map_location="cpu", weights_only=True)
@@ -283,6 +288,20 @@ def _array_file(path: Path) -> DatasetSplits:
     n_classes = _class_count(str(path), train_y, test_y)
     names = _class_names(content.get("class_names"), n_classes, path)
     return _splits(train_x, train_y, test_x, test_y, names, str(path))
+
+
+def _check_npy_header(archive: zipfile.ZipFile, key: str, path: Path) -> None:
+    """Refuse an .npz member whose header announces more than MAX_ARRAY_VALUES values, before numpy allocates."""
+    name = f"{key}.npy" if f"{key}.npy" in archive.namelist() else key  # numpy lists members without ".npy"
+    with archive.open(name) as member:
+        version = np.lib.format.read_magic(member)
+        reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, _ = reader(member)
+    count = math.prod(shape)
+    if count > MAX_ARRAY_VALUES:
+        raise DataError(
+            f"{path}: array {key} has shape {shape} = {count} values; at most {MAX_ARRAY_VALUES} are allowed"
+        )
 
 
 def _class_count(name: str, *labels: torch.Tensor) -> int:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import io
 import struct
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -259,3 +261,14 @@ def test_data_missing_classes_names_them(small_model: Path, tmp_path: Path, caps
     line = run_refused(capsys, tmp_path, ["importance", str(small_model), "--data", str(data), "--out",
                                           str(tmp_path / "i.nnscape"), "--lr", "0.1", "--quiet"])  # fmt: skip
     assert f"{data}: no training examples of classes 7, 8, 9" in line
+
+
+def test_an_npz_member_is_bounded_by_its_header(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "huge.npz"
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": (2**40, 4)})
+    with zipfile.ZipFile(data, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("x.npy", header.getvalue() + bytes(1 << 20))  # the header writer adds the magic
+        archive.writestr("y.npy", header.getvalue())
+    line = run_refused(capsys, tmp_path, ["train", "--data", str(data), "--out", str(tmp_path / "m.pt")])
+    assert f"array x has shape ({2**40}, 4) = {2**42} values; at most 268435456 are allowed" in line
