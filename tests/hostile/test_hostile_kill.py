@@ -6,11 +6,13 @@ frozen in the middle of writing its temporary file (its ``fsync`` made to wait) 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -128,4 +130,28 @@ def test_a_killed_process_command_leaves_nothing(kill: signal.Signals, tmp_path:
         assert "Traceback" not in err.decode()
     else:
         assert child.returncode == -signal.SIGKILL
+    assert sorted(os.listdir(tmp_path)) == ["net.nnscape"]
+
+
+def test_sigterm_stops_the_server_and_its_running_job_leaving_nothing(tmp_path: Path) -> None:
+    random_network([4, 3, 2]).save(tmp_path / "net.nnscape")
+    command = [sys.executable, "-m", "nnscape", "view", str(tmp_path), "--no-browser"]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env())
+    assert child.stdout is not None
+    url = child.stdout.readline().split()[3]  # "nnscape viewer at http://127.0.0.1:PORT/ serving …"
+    slowest = {"node_bandwidth_reduction": 0.999, "edge_bandwidth_reduction": 0.999}
+    body = json.dumps({"network": "net.nnscape", "config": slowest}).encode()
+    request = urllib.request.Request(f"{url}api/jobs", body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=WAIT_S) as response:
+        job = json.load(response)["id"]
+    deadline = time.monotonic() + WAIT_S
+    step = 0
+    while step < 2 and time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{url}api/jobs/{job}", timeout=WAIT_S) as response:
+            step = json.load(response)["step"]
+    assert step >= 2
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=WAIT_S)
+    assert "Traceback" not in err
+    assert child.returncode in (0, TERMINATED_STATUS)
     assert sorted(os.listdir(tmp_path)) == ["net.nnscape"]
