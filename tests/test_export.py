@@ -10,6 +10,7 @@ import json
 import shutil
 import struct
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -263,6 +264,17 @@ def test_cli_errors_are_one_line(
     assert message in error
     assert error.count("\n") == 1
     assert not list(tmp_path.glob("x.*"))
+
+
+def test_png_export_says_what_to_install(processed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NNSCAPE_CHROMIUM", str(tmp_path / "no-chromium"))
+    with pytest.raises(NnscapeError, match=r"apt-get install chromium") as error:
+        export(processed, tmp_path / "x.png", size=(64, 64))
+    assert "\n" not in str(error.value)
+    monkeypatch.setitem(sys.modules, "playwright.sync_api", None)  # as if Playwright were not installed
+    with pytest.raises(NnscapeError, match=r"pip install playwright"):
+        export(processed, tmp_path / "x.png", size=(64, 64))
+    assert not (tmp_path / "x.png").exists()
 
 
 def test_missing_input_names_the_file(tmp_path: Path) -> None:

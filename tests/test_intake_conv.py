@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -136,8 +135,8 @@ def test_importance_of_a_cnn_on_images_has_channel_nodes() -> None:
     assert network.n_edges == 1 * 4 + 8 * 2 + 8 * 3  # dense 1→4, grouped 4→8 (2 inputs each), dense 8→3
     assert network.node_importance.shape == (16, 3)
     assert float(network.node_importance[:13].max()) == 1.0
-    source = json.loads(network.metadata["source"])
-    assert source["layer_kinds"] == ["conv2d", "conv2d", "linear"]
+    assert network.layer_kinds == ("input", "conv", "conv", "linear")
+    assert network.layer_names == ("input", "0", "4", "8")
 
 
 def test_flat_data_for_a_cnn_is_refused_naming_the_shape() -> None:

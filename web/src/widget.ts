@@ -1,7 +1,8 @@
 /**
  * The notebook widget (`nnscape.show`): an anywidget module running the same viewer in the output area, with
  * no server. The network file arrives as a binary buffer (trait `network`), the settings tables in `payload`;
- * `render`, `class_view`, `camera` and `rotating` are kept in step both ways (Python ↔ panel).
+ * `render`, `class_view` and `rotating` are kept in step both ways (Python ↔ panel); `camera` and `height`
+ * follow Python.
  * The widget's element carries `data-state` like the page's body.
  */
 
@@ -44,7 +45,7 @@ function element(parent: HTMLElement, style: string): HTMLElement {
 }
 
 /** Python → viewer for every synced trait, and viewer → Python for what the panel or keys change. */
-function keepInStep(model: Model, running: RunningViewer): () => void {
+function keepInStep(model: Model, running: RunningViewer, root: HTMLElement): () => void {
   const { state, viewer } = running;
   const fromPython: Record<string, () => void> = {
     "change:render": () => state.setRenderAll(model.get("render")),
@@ -52,6 +53,9 @@ function keepInStep(model: Model, running: RunningViewer): () => void {
       state.setClassView(classView(model.get("class_view"), state.network?.data.classNames ?? [])),
     "change:camera": () => viewer.setPreset(model.get("camera")),
     "change:rotating": () => state.setRotating(model.get("rotating")),
+    "change:height": () => {
+      root.style.height = `${model.get("height")}px`;
+    },
   };
   for (const [event, callback] of Object.entries(fromPython)) model.on(event, callback);
   const unsubscribe = state.subscribe((change) => {
@@ -92,7 +96,7 @@ async function render({ model, el }: { model: Model; el: HTMLElement }): Promise
   const source = payloadSource(payload, bufferOf(model.get("network")));
   const running = await startViewer({ viewport, message, stateElement: root, panels, keys: root }, source, false);
   await running.ready;
-  const stopSync = keepInStep(model, running);
+  const stopSync = keepInStep(model, running, root);
   return () => {
     stopSync();
     running.dispose();

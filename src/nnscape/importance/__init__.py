@@ -28,7 +28,7 @@ from nnscape.errors import ConfigError, DataError, ModelError
 from nnscape.importance import bn_gamma
 from nnscape.importance.method import Method, MethodResult
 from nnscape.intake import LayerChain, layer_chain
-from nnscape.network import Network
+from nnscape.network import MAX_LAYER_NAME_LENGTH, Network
 from nnscape.progress import ProgressCallback
 
 __all__ = ["METHODS", "Method", "MethodResult", "channel_edges", "edge_importance", "importance"]
@@ -109,11 +109,11 @@ def importance(
         edge_weight=weight,
         edge_importance=magnitude,
         class_names=names,
+        layer_names=("input", *(name[:MAX_LAYER_NAME_LENGTH] or "layer" for name in chain.names)),
+        layer_kinds=("input", *("linear" if conv is None else "conv" for conv in chain.convs)),
         metadata={
             "source": json.dumps(
-                {"model": type(model).__name__, "layers": sizes, "layer_names": list(chain.names),
-                 "layer_kinds": ["linear" if conv is None else f"conv{conv.dims}d" for conv in chain.convs],
-                 "training_examples": int(x.shape[0])}
+                {"model": type(model).__name__, "layers": sizes, "training_examples": int(x.shape[0])}
             ),
             "importance_config": json.dumps(config),
             "importance_seconds": f"{seconds:.3f}",

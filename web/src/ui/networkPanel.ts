@@ -51,7 +51,7 @@ export class NetworkPanel {
       if (file !== undefined) void this.loader.fromFile(file);
       this.picker.value = "";
     });
-    document.body.appendChild(this.picker);
+    this.folder.domElement.appendChild(this.picker); // goes with the panel (a widget's panel is disposed)
     this.folder.add({ open: () => this.picker.click() }, "open").name("Open local file … (or drop one)");
     this.folder.add({ save: () => this.save() }, "save").name("Save shown file");
     if (server) this.addGenerator();
