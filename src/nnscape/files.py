@@ -58,7 +58,10 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
             temp.write(data)
             temp.flush()
             os.fsync(temp.fileno())
-            os.replace(temp_name, target)  # while still locked, so no cleaner can take it for a leftover
+            if sys.platform != "win32":
+                os.replace(temp_name, target)  # while still locked, so no cleaner can take it for a leftover
+        if sys.platform == "win32":
+            os.replace(temp_name, target)  # Windows cannot rename an open file
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
