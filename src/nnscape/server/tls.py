@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nnscape.errors import NnscapeError
-from nnscape.io import atomic_write_bytes
+from nnscape.files import atomic_write_bytes
 from nnscape.userdirs import cache_dir
 
 if TYPE_CHECKING:
