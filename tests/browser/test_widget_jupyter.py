@@ -35,7 +35,7 @@ NOTEBOOK = "widget.ipynb"
 CELLS = [
     f"import nnscape\nw = nnscape.show({PROCESSED!r}, height=400)\nw",
     'w.set_render(edge_mode="line")',
-    'print("class view:", w.class_view)',
+    'print("class view:", w.class_view, "edge mode:", w.render["edge_mode"])',
 ]
 WIDGET = ".nnscape-widget"
 
@@ -162,9 +162,10 @@ def test_show_draws_the_network_in_jupyterlab(page: Page, jupyter_lab: str) -> N
         assert time.monotonic() < deadline, "setting edge_mode in Python did not change the picture"
         page.wait_for_timeout(200)
 
-    # Widget → Python: a class button in the widget's panel sets the trait the kernel reads.
+    # Widget → Python: a class button and a render control in the widget's panel set the traits the kernel reads.
     page.locator(f"{WIDGET} .lil-gui .lil-name", has_text="Class 3:").click()
+    page.locator(f"{WIDGET} .lil-controller", has_text="edge mode").locator("select").select_option(label="point")
     run_cell(page, 2)
     output = page.locator(".jp-OutputArea-output", has_text="class view:")
     output.wait_for(timeout=WIDGET_TIMEOUT_MS)
-    assert output.inner_text().strip() == "class view: 3"
+    assert output.inner_text().strip() == "class view: 3 edge mode: point"
