@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 from browser_support import PROCESSED, changed_pixels, ink
 from PIL import Image
-from playwright.sync_api import Page
+from playwright.sync_api import Page, ViewportSize
 
 pytestmark = pytest.mark.browser
 
@@ -38,6 +38,9 @@ CELLS = [
     'print("class view:", w.class_view, "edge mode:", w.render["edge_mode"])',
 ]
 WIDGET = ".nnscape-widget"
+NEWS_PLUGIN = "@jupyterlab/apputils-extension:announcements"
+# Room for the notebook and the whole widget, panel included.
+JUPYTER_VIEWPORT: ViewportSize = {"width": 1280, "height": 960}
 
 
 def free_port() -> int:
@@ -67,6 +70,10 @@ def jupyter_lab(tmp_path_factory: pytest.TempPathFactory, network_folder: Path) 
     (root / PROCESSED).write_bytes((network_folder / PROCESSED).read_bytes())
     write_notebook(root / NOTEBOOK)
     home = tmp_path_factory.mktemp("jupyter-home")
+    # The news prompt would pop up over the output area (and the widget's panel) while the test clicks there.
+    labconfig = home / "config" / "labconfig"
+    labconfig.mkdir(parents=True)
+    (labconfig / "page_config.json").write_text(json.dumps({"disabledExtensions": {NEWS_PLUGIN: True}}))
     token = secrets.token_hex(16)
     port = free_port()
     source = str(Path(__file__).resolve().parents[2] / "src")
@@ -136,6 +143,7 @@ def wait_frames(page: Page) -> None:
 
 
 def test_show_draws_the_network_in_jupyterlab(page: Page, jupyter_lab: str) -> None:
+    page.set_viewport_size(JUPYTER_VIEWPORT)
     page.goto(jupyter_lab)
     page.wait_for_function(
         "window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
