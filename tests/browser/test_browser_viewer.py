@@ -270,6 +270,25 @@ def test_broken_local_file_is_reported_not_drawn(viewer: ViewerPage, tmp_path: P
     assert BROKEN[change] in message
 
 
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "files"
+
+
+def test_version_1_and_version_2_files_with_a_skip_edge_are_drawn(viewer: ViewerPage, tmp_path: Path) -> None:
+    """The same 3-2-2 network of the shared corpus, as a version 1 file and as version 2 with one skip edge."""
+    viewer.open(PROCESSED)
+    pictures = []
+    for name in ("v1-network.nnscape", "v2-network-with-skip.nnscape"):
+        before = viewer.frames
+        viewer.page.locator("input[type=file]").set_input_files(CORPUS / name)
+        viewer.wait_frame_after(before)
+        viewer.wait_ready()
+        assert viewer.page.evaluate("window.nnscapeViewer.network") == name
+        pictures.append(viewer.pixels())
+        Image.fromarray(pictures[-1]).save(tmp_path / f"{name}.png")
+    assert ink(pictures[0]).any()
+    assert changed_pixels(pictures[0], pictures[1]) > 0  # the skip edge from layer 0 to layer 2 is drawn
+
+
 def test_more_classes_than_palette_colours(viewer: ViewerPage) -> None:
     viewer.open(MANY_CLASSES)
     n_classes = MANY_CLASSES_LAYERS[-1]

@@ -41,7 +41,8 @@ def tensors(*, skip: bool, processed: bool = False) -> dict[str, np.ndarray]:
         source, target = [*source, 0], [*target, 5]
     n_nodes, n_edges = int(starts[-1]), len(source)
     layer = np.repeat(np.arange(3), LAYERS)
-    position = np.stack([np.arange(n_nodes) * 0.25, np.zeros(n_nodes), layer * 1.0], axis=1)
+    within = np.arange(n_nodes) - starts[layer]  # index of each node within its layer
+    position = np.stack([within * 0.5 - 0.5, (within % 2) * 0.5 - 0.25, layer * 1.0], axis=1)
     result = {
         "layer_sizes": np.array(LAYERS, np.int64),
         "node_importance": np.linspace(0, 1, n_nodes * 2).reshape(n_nodes, 2).astype(np.float32),
