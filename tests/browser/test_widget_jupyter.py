@@ -108,6 +108,8 @@ def jupyter_lab(tmp_path_factory: pytest.TempPathFactory, network_folder: Path) 
                 time.sleep(0.5)
         yield f"{base}/lab/tree/{NOTEBOOK}?token={token}"
     finally:
+        # Shown by pytest only when the test failed: what JupyterLab and the kernel said.
+        print(f"JupyterLab's log (end): {(home / 'jupyter.log').read_text(errors='replace')[-3000:]}")
         server.terminate()
         try:
             server.wait(timeout=30)
@@ -142,6 +144,7 @@ def wait_frames(page: Page) -> None:
     page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
 
 
+@pytest.mark.timeout(2 * START_TIMEOUT_S + 4 * WIDGET_TIMEOUT_MS // 1000)
 def test_show_draws_the_network_in_jupyterlab(page: Page, jupyter_lab: str) -> None:
     page.set_viewport_size(JUPYTER_VIEWPORT)
     page.goto(jupyter_lab)
@@ -171,8 +174,10 @@ def test_show_draws_the_network_in_jupyterlab(page: Page, jupyter_lab: str) -> N
         page.wait_for_timeout(200)
 
     # Widget → Python: a class button and a render control in the widget's panel set the traits the kernel reads.
-    page.locator(f"{WIDGET} .lil-gui .lil-name", has_text="Class 3:").click()
-    page.locator(f"{WIDGET} .lil-controller", has_text="edge mode").locator("select").select_option(label="point")
+    page.locator(f"{WIDGET} .lil-gui .lil-name", has_text="Class 3:").click(timeout=WIDGET_TIMEOUT_MS)
+    page.locator(f"{WIDGET} .lil-controller", has_text="edge mode").locator("select").select_option(
+        label="point", timeout=WIDGET_TIMEOUT_MS
+    )
     run_cell(page, 2)
     output = page.locator(".jp-OutputArea-output", has_text="class view:")
     output.wait_for(timeout=WIDGET_TIMEOUT_MS)
