@@ -12,7 +12,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "evaluate", help="pruning curves of a model by importance, magnitude and random order (CSV, PNG, SVG)"
     )
-    parser.add_argument("model", help="a model checkpoint (as written by `nnscape train`)")
+    parser.add_argument("model", help="a model file (nnscape train checkpoint, TorchScript, .pt2 or .onnx)")
     parser.add_argument("--data", required=True, help="digits, fashion-mnist, idx:FOLDER or a .npz/.pt file")
     parser.add_argument("--out", required=True, help="folder for the CSV and plot files (created if missing)")
     parser.add_argument(
@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     from nnscape.cli.common import progress_bars
     from nnscape.datasets import load_dataset
-    from nnscape.evaluation import HEADLINE_FRACTION, ORDER_LABELS, ORDERS, pruning_curves, write_report
+    from nnscape.evaluation import HEADLINE_FRACTION, pruning_curves, write_report
     from nnscape.importance import importance
     from nnscape.intake import load_model
     from nnscape.io import load
@@ -65,8 +65,8 @@ def run(args: argparse.Namespace) -> int:
         curves = pruning_curves(model, network, splits, seed=args.seed, progress=progress)
     out.mkdir(parents=True, exist_ok=True)
     written = write_report(curves, out, title=f"{Path(args.model).name} on {args.data}")
-    print(f"test accuracy at {HEADLINE_FRACTION:.0%} of edges pruned:")
-    for order in ORDERS:
-        print(f"  {ORDER_LABELS[order]:<34} {curves.accuracy_at(order, HEADLINE_FRACTION):.3f}")
+    print(f"test accuracy at {HEADLINE_FRACTION:.0%} of {curves.unit} pruned:")
+    for order in curves.accuracy:
+        print(f"  {curves.label(order):<38} {curves.accuracy_at(order, HEADLINE_FRACTION):.3f}")
     print("wrote " + ", ".join(str(path) for path in written))
     return 0
