@@ -120,8 +120,6 @@ export class Viewer {
 
   /** Look from camera preset `index` at the network's centre, fitted to the free canvas. */
   setPreset(index: number): void {
-    const box = this.networkView.layoutBox;
-    (box.isEmpty() ? EMPTY_SCENE_BOX : box).getCenter(this.controls.target);
     this.fitAlong(presetDirection(index, this.direction));
   }
 
@@ -132,7 +130,10 @@ export class Viewer {
     this.fitAlong(this.direction.normalize());
   }
 
+  /** Look along `direction` at the network's centre, then fit: the same direction always gives the same view. */
   private fitAlong(direction: Vector3): void {
+    const box = this.networkView.layoutBox;
+    (box.isEmpty() ? EMPTY_SCENE_BOX : box).getCenter(this.controls.target);
     const points = this.networkView.fitPoints;
     fitCamera(this.camera, this.controls.target, direction, {
       points: points.length > 0 ? points : EMPTY_SCENE_POINTS,
