@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from nnscape.errors import NnscapeError
+from nnscape.cli.common import seed_number, whole_number
+from nnscape.errors import ModelError, NnscapeError
+from nnscape.files import check_writable
+
+# A report file's name, used to try writing into --out before the work starts.
+REPORT_PROBE_NAME = "pruning-curves.csv"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,12 +24,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--network", help="the model's importance file (.nnscape, kind network); default: estimate it now"
     )
     parser.add_argument(
-        "--epochs", type=int, default=20, help="importance fine-tuning epochs (default 20; small data sets need more)"
+        "--epochs",
+        type=whole_number(1),
+        default=20,
+        help="importance fine-tuning epochs (default 20; small data sets need more)",
     )
     parser.add_argument("--lr", type=float, default=1e-3, help="importance fine-tuning learning rate (default 1e-3)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=seed_number, default=0, help="random seed (default 0)")
     parser.add_argument(
-        "--threads", type=int, help="torch CPU threads (default: torch's choice; 1 is fastest for small models)"
+        "--threads",
+        type=whole_number(1),
+        help="torch CPU threads (default: torch's choice; 1 is fastest for small models)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run)
@@ -41,9 +51,10 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise NnscapeError(f"--out {out}: is a file, expected a folder")
+    # Before the work: the folder (or, if it is still to be made, its nearest existing parent) takes new files.
+    nearest = next(folder for folder in (out, *out.absolute().parents) if folder.exists())
+    check_writable(nearest / (out.name if nearest != out else REPORT_PROBE_NAME), "--out", shown=out)
     if args.threads is not None:
-        if args.threads < 1:
-            raise NnscapeError(f"--threads {args.threads}: expected a whole number >= 1")
         import torch
 
         torch.set_num_threads(args.threads)
@@ -62,7 +73,12 @@ def run(args: argparse.Namespace) -> int:
                 class_names=splits.class_names,
                 progress=progress,
             )
-        curves = pruning_curves(model, network, splits, seed=args.seed, progress=progress)
+        try:
+            curves = pruning_curves(model, network, splits, seed=args.seed, progress=progress)
+        except ModelError as exc:
+            if not args.network:
+                raise
+            raise ModelError(f"--network {args.network}: does not fit {args.model} ({exc})") from exc
     out.mkdir(parents=True, exist_ok=True)
     written = write_report(curves, out, title=f"{Path(args.model).name} on {args.data}")
     print(f"test accuracy at {HEADLINE_FRACTION:.0%} of {curves.unit} pruned:")

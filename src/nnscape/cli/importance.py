@@ -7,7 +7,7 @@ import json
 import math
 import sys
 
-from nnscape.cli.common import output_path, progress_bars
+from nnscape.cli.common import device_name, output_path, progress_bars, seed_number, whole_number
 
 PENALTY_CHOICES = ("l1", "l2", "none")
 BATCH_SIZE = 128  # importance()'s default, which this command keeps
@@ -18,12 +18,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("model", metavar="MODEL", help="TorchScript, torch.export .pt2, .onnx or nnscape checkpoint")
     parser.add_argument("--data", required=True, help="digits, fashion-mnist, idx:FOLDER, or a .npz/.pt file")
     parser.add_argument("--out", required=True, help="the .nnscape file to write")
-    parser.add_argument("--epochs", type=int, default=20, help="fine-tuning epochs (default 20)")
+    parser.add_argument("--epochs", type=whole_number(1), default=20, help="fine-tuning epochs (default 20)")
     parser.add_argument("--penalty", choices=PENALTY_CHOICES, default="l1", help="penalty on γ (default l1)")
     parser.add_argument("--strength", type=float, default=0.01, help="penalty weight (default 0.01)")
     parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 0.001)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    parser.add_argument("--seed", type=seed_number, default=0, help="random seed (default 0)")
+    parser.add_argument("--device", type=device_name, help="cpu, cuda or cuda:N (default: cuda when available)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -38,10 +38,8 @@ def run(args: argparse.Namespace) -> int:
     from nnscape.intake import load_model
 
     out = output_path(args.out)
-    if args.device is not None and args.device not in ("cpu", "cuda"):
-        raise ConfigError(f"--device {args.device!r}: expected cpu or cuda")
-    if args.device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda: no CUDA device is available")
+    if args.device is not None and args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"--device {args.device}: no CUDA device is available")
     model = load_model(args.model)
     splits = load_dataset(args.data)
     steps = args.epochs * steps_per_epoch(splits.train_y, n_classes=splits.n_classes, batch_size=BATCH_SIZE)
