@@ -47,6 +47,8 @@ def network_file(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
+        ([], "the following arguments are required: COMMAND"),
+        (["bundle"], "argument COMMAND: invalid choice: 'bundle'"),
         (["generate", "--layers"], "argument --layers: expected one argument"),
         (["generate", "--layers", "4,3", "--out", "o.nnscape", "--bogus", "x"], "unrecognized arguments: --bogus x"),
         (["process"], "the following arguments are required: IN, --out"),
