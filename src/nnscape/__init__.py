@@ -19,10 +19,13 @@ from nnscape.network import Network
 
 if TYPE_CHECKING:
     from nnscape.importance import importance
+
+    IMPORTANCE_METHODS: tuple[str, ...]
     from nnscape.processing import process
     from nnscape.server import view
 
 __all__ = [
+    "IMPORTANCE_METHODS",
     "Cancelled",
     "ConfigError",
     "DataError",
@@ -47,6 +50,8 @@ _LAZY = {"process": "nnscape.processing", "view": "nnscape.server"}
 def __getattr__(name: str) -> Any:
     if name == "importance":  # the package, which calls through to its function (see nnscape.importance)
         return import_module("nnscape.importance")
+    if name == "IMPORTANCE_METHODS":  # the registry's names, default first
+        return tuple(import_module("nnscape.importance").METHODS)
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'nnscape' has no attribute {name!r}")

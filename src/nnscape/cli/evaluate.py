@@ -1,11 +1,18 @@
-"""``nnscape evaluate``: pruning curves that show whether the importance knows which weights matter."""
+"""``nnscape evaluate``: pruning curves that show whether the importance knows which weights matter.
+
+Without ``--network`` it compares importance methods on the model: every registered method (or those named by
+``--method``) scores the model, and each is pruned the same way (:mod:`nnscape.evaluation_methods`).
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from nnscape.cli.importance import METHOD_HELP
 from nnscape.errors import NnscapeError
+
+SPLITS = ("test", "train")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,12 +23,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--data", required=True, help="digits, fashion-mnist, idx:FOLDER or a .npz/.pt file")
     parser.add_argument("--out", required=True, help="folder for the CSV and plot files (created if missing)")
     parser.add_argument(
-        "--network", help="the model's importance file (.nnscape, kind network); default: estimate it now"
+        "--network", help="the model's importance file (.nnscape, kind network); default: compare the methods"
     )
     parser.add_argument(
-        "--epochs", type=int, default=20, help="importance fine-tuning epochs (default 20; small data sets need more)"
+        "--method", action="append", help=f"compare only this method (repeatable; default all). {METHOD_HELP}"
     )
-    parser.add_argument("--lr", type=float, default=1e-3, help="importance fine-tuning learning rate (default 1e-3)")
+    parser.add_argument(
+        "--split", choices=SPLITS, default="test", help="measure accuracy on the test (default) or training split"
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=20, help="batchnorm-gamma epochs (default 20; small data sets need more)"
+    )
+    parser.add_argument("--lr", type=float, default=1e-3, help="batchnorm-gamma learning rate (default 1e-3)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument(
         "--threads", type=int, help="torch CPU threads (default: torch's choice; 1 is fastest for small models)"
@@ -34,13 +47,16 @@ def run(args: argparse.Namespace) -> int:
     from nnscape.cli.common import progress_bars
     from nnscape.datasets import load_dataset
     from nnscape.evaluation import HEADLINE_FRACTION, ORDER_LABELS, ORDERS, pruning_curves, write_report
-    from nnscape.importance import importance
+    from nnscape.evaluation_methods import BASELINES, compare_methods, write_comparison
+    from nnscape.importance.bn_gamma import NAME as FINE_TUNING
     from nnscape.intake import load_model
     from nnscape.io import load
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise NnscapeError(f"--out {out}: is a file, expected a folder")
+    if args.network and args.method:
+        raise NnscapeError("--method: not with --network (the file holds one method's importance)")
     if args.threads is not None:
         if args.threads < 1:
             raise NnscapeError(f"--threads {args.threads}: expected a whole number >= 1")
@@ -49,24 +65,30 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     model = load_model(args.model)
     splits = load_dataset(args.data)
-    with progress_bars(quiet=args.quiet) as progress:
-        if args.network:
-            network = load(args.network)
-        else:
-            network = importance(
-                model,
-                splits,
-                epochs=args.epochs,
-                lr=args.lr,
-                seed=args.seed,
-                class_names=splits.class_names,
-                progress=progress,
-            )
-        curves = pruning_curves(model, network, splits, seed=args.seed, progress=progress)
-    out.mkdir(parents=True, exist_ok=True)
-    written = write_report(curves, out, title=f"{Path(args.model).name} on {args.data}")
-    print(f"test accuracy at {HEADLINE_FRACTION:.0%} of edges pruned:")
-    for order in ORDERS:
-        print(f"  {ORDER_LABELS[order]:<34} {curves.accuracy_at(order, HEADLINE_FRACTION):.3f}")
+    title = f"{Path(args.model).name} on {args.data}"
+    at = f"{args.split} accuracy at {HEADLINE_FRACTION:.0%} of edges pruned"
+    if args.network:
+        network = load(args.network)
+        data = (splits.test_x, splits.test_y) if args.split == "test" else (splits.train_x, splits.train_y)
+        with progress_bars(quiet=args.quiet) as progress:
+            curves = pruning_curves(model, network, data, seed=args.seed, progress=progress)
+        out.mkdir(parents=True, exist_ok=True)
+        written = write_report(curves, out, title=title)
+        print(f"{at}:")
+        for order in ORDERS:
+            print(f"  {ORDER_LABELS[order]:<34} {curves.accuracy_at(order, HEADLINE_FRACTION):.3f}")
+    else:
+        with progress_bars(quiet=args.quiet) as progress:
+            comparison = compare_methods(
+                model, splits, methods=args.method, settings={FINE_TUNING: {"epochs": args.epochs, "lr": args.lr}},
+                split=args.split, seed=args.seed, progress=progress,
+            )  # fmt: skip
+        out.mkdir(parents=True, exist_ok=True)
+        written = write_comparison(comparison, out, title=title)
+        print(f"{at}, least important first (importance seconds):")
+        for method in comparison.methods:
+            print(f"  {method:<20} {comparison.accuracy_at(method):.3f}  ({comparison.seconds[method]:.1f} s)")
+        for baseline in BASELINES:
+            print(f"  {baseline:<20} {comparison.accuracy_at(baseline):.3f}")
     print("wrote " + ", ".join(str(path) for path in written))
     return 0

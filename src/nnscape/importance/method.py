@@ -1,14 +1,24 @@
-"""What an importance method is: the registry's entry type and what a method returns."""
+"""What an importance method is: the registry's entry type, what a method returns, and the pass they share."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
+import torch.nn.functional as F  # noqa: N812
 
-__all__ = ["Method", "MethodResult"]
+from nnscape.intake import MlpChain
+from nnscape.progress import ProgressCallback, check_cancelled, report
+
+__all__ = ["CHUNK", "PHASE", "Method", "MethodResult", "class_means", "linear_inputs"]
+
+# Examples per forward pass in the methods that read activations: bounds memory (60 000 MNIST images at once
+# would hold ~200 MB per layer) while keeping each matrix product large.
+CHUNK = 8192
+PHASE = "importance"  # the progress phase of every method
 
 
 @dataclass(frozen=True)
@@ -28,3 +38,49 @@ class MethodResult:
 # the method does not have); a bad value raises ConfigError. Long work reports progress and stops with
 # Cancelled when ``cancel`` is set.
 Method = Callable[..., MethodResult]
+
+
+def linear_inputs(chain: MlpChain, x: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """The input of every Linear layer and the logits for ``(n, n_0)`` inputs ``x`` (inference semantics).
+
+    Returns ``[(n, n_l) per Linear l]`` (``x`` itself after layer 0's element-wise functions, then each hidden
+    layer after its activation) and the ``(n, C)`` logits; autograd follows them when ``x`` requires grad.
+    """
+    inputs = []
+    h = x
+    for functions, weight, bias in zip(chain.pre, chain.weights, chain.biases, strict=True):
+        for function in functions:
+            h = function(h)
+        inputs.append(h)
+        h = F.linear(h, weight.to(h.device), bias.to(h.device))
+    return inputs, h
+
+
+def class_means(
+    values: Callable[[torch.Tensor, torch.Tensor], Sequence[torch.Tensor]],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    n_classes: int,
+    device: torch.device,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> list[torch.Tensor]:
+    """Mean over each class's examples of per-example values, in one pass over the data in chunks.
+
+    ``values(x_chunk, y_chunk)`` maps ``(b, n_0)`` inputs and ``(b,)`` labels (on ``device``) to tensors of
+    shape ``(b, m_i)``; returns ``[(C, m_i) float64]``: row k is the mean over the examples of class k (every
+    class has examples). Reports one progress event per chunk and stops with Cancelled when asked.
+    """
+    counts = torch.bincount(y, minlength=n_classes).to(device, torch.float64)[:, None]
+    sums: list[torch.Tensor] = []
+    total = -(-x.shape[0] // CHUNK)
+    for step, start in enumerate(range(0, x.shape[0], CHUNK), start=1):
+        check_cancelled(cancel)
+        x_chunk, y_chunk = x[start : start + CHUNK].to(device), y[start : start + CHUNK].to(device)
+        for index, value in enumerate(values(x_chunk, y_chunk)):
+            if index == len(sums):
+                sums.append(torch.zeros(n_classes, value.shape[1], dtype=torch.float64, device=device))
+            sums[index].index_add_(0, y_chunk, value.detach().double())
+        report(progress, PHASE, step, total)
+    return [total_k / counts for total_k in sums]
