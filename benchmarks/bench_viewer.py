@@ -22,14 +22,12 @@ from pathlib import Path
 
 from playwright.sync_api import Page, ViewportSize, sync_playwright
 
+from nnscape.export.png import CHROMIUM_ARGS, DEBIAN_CHROMIUM
 from nnscape.generate import random_network
 from nnscape.io import load
 from nnscape.server import create_app, serve_in_thread
 
 LAYERS = (784, 81, 49, 10)
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--use-angle=gl-egl", "--ignore-gpu-blocklist", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 VIEWPORT: ViewportSize = {"width": 1280, "height": 720}
 # Targets: a link opens to a picture within a few seconds; orbiting stays fluid (30 frames per second).
 FIRST_FRAME_TARGET_S = 5.0
@@ -88,7 +86,7 @@ def main() -> int:
         url, stop = serve_in_thread(create_app(path.parent, config_folder=Path(scratch) / "configs"))
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                browser = playwright.chromium.launch(executable_path=DEBIAN_CHROMIUM, args=list(CHROMIUM_ARGS))
                 first: list[float] = []
                 frames: list[float] = []
                 steps: list[dict[str, float]] = []

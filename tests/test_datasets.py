@@ -46,8 +46,8 @@ def _write_idx_folder(folder: Path, *, gzipped: bool) -> None:
 
 def test_digits_is_a_fixed_stratified_split_in_unit_range() -> None:
     first, second = load_dataset("digits"), load_dataset("digits")
-    assert first.train_x.shape == (1347, 64)
-    assert first.test_x.shape == (450, 64)
+    assert first.train_x.shape == (1347, 1, 8, 8)  # images keep their shape: one channel of 8×8
+    assert first.test_x.shape == (450, 1, 8, 8)
     assert first.train_x.dtype == torch.float32
     assert first.train_y.dtype == torch.int64
     assert float(first.train_x.min()) == 0.0
@@ -59,10 +59,11 @@ def test_digits_is_a_fixed_stratified_split_in_unit_range() -> None:
 
 
 @pytest.mark.skipif(not FASHION_MNIST_FOLDER.is_dir(), reason="apt-get install dataset-fashion-mnist")
-def test_fashion_mnist_has_named_classes_and_flat_images() -> None:
+def test_fashion_mnist_has_named_classes_and_one_channel_images() -> None:
     splits = load_dataset("fashion-mnist")
-    assert splits.train_x.shape == (60000, 784)
-    assert splits.test_x.shape == (10000, 784)
+    assert splits.train_x.shape == (60000, 1, 28, 28)
+    assert splits.test_x.shape == (10000, 1, 28, 28)
+    assert splits.n_features == 784
     assert splits.class_names == FASHION_MNIST_CLASSES
     assert splits.class_names[0] == "T-shirt/top"
     assert 0.0 <= float(splits.train_x.min()) < float(splits.train_x.max()) <= 1.0
@@ -72,11 +73,11 @@ def test_fashion_mnist_has_named_classes_and_flat_images() -> None:
 def test_idx_folder_reads_plain_or_gzipped_files(tmp_path: Path, gzipped: bool) -> None:
     _write_idx_folder(tmp_path, gzipped=gzipped)
     splits = load_dataset(f"idx:{tmp_path}")
-    assert splits.train_x.shape == (12, 9)
+    assert splits.train_x.shape == (12, 1, 3, 3)  # 3×3 images get a channel axis
     assert splits.test_y.tolist() == [0, 1, 2, 0, 1, 2]
     assert splits.class_names == ("0", "1", "2")
     raw = read_idx(tmp_path / (IDX_FILES["train_x"] + (".gz" if gzipped else "")))
-    torch.testing.assert_close(splits.train_x, torch.from_numpy(raw.reshape(12, 9) / 255).float())
+    torch.testing.assert_close(splits.train_x, torch.from_numpy(raw[:, None] / 255).float())
 
 
 def test_idx_errors_name_the_file(tmp_path: Path) -> None:
@@ -107,16 +108,16 @@ def test_npz_with_and_without_test_split(tmp_path: Path) -> None:
     plain = tmp_path / "plain.npz"
     np.savez(plain, x=x, y=y)
     splits = load_dataset(str(plain))
-    assert splits.train_x.shape == (6, 4)
+    assert splits.train_x.shape == (6, 2, 2)  # any shape is kept as it is
     assert float(splits.train_x.max()) == pytest.approx(23 / 255)  # integers are pixels
-    assert splits.test_x.shape == (0, 4)
+    assert splits.test_x.shape == (0, 2, 2)
     assert splits.class_names == ("0", "1", "2")
     named = tmp_path / "named.npz"
     np.savez(named, x=x.astype(np.float32), y=y, x_test=x[:2].astype(np.float32), y_test=y[:2],
              class_names=np.array(["a", "b", "c"]))  # fmt: skip
     splits = load_dataset(str(named))
     assert splits.class_names == ("a", "b", "c")
-    assert splits.test_x.shape == (2, 4)
+    assert splits.test_x.shape == (2, 2, 2)
     assert float(splits.train_x.max()) == 23.0  # floats are kept as they are
 
 
@@ -172,15 +173,15 @@ class PairDataset(Dataset[tuple[torch.Tensor, int]]):
         return torch.full((2, 2), float(index)), index % 2
 
 
-def test_python_data_becomes_flat_tensors() -> None:
+def test_python_data_becomes_tensors_in_their_shape() -> None:
     x, y = torch.rand(5, 2, 2), torch.tensor([0, 1, 0, 1, 0])
     for data in ((x, y), (x.numpy(), y.numpy()), TensorDataset(x, y), DataLoader(TensorDataset(x, y), batch_size=2)):
         got_x, got_y, names = as_tensors(data)
-        torch.testing.assert_close(got_x, x.reshape(5, 4))
+        torch.testing.assert_close(got_x, x)
         assert got_y.tolist() == y.tolist()
         assert names is None
     got_x, got_y, _ = as_tensors(PairDataset())
-    assert got_x.shape == (5, 4)
+    assert got_x.shape == (5, 2, 2)
     assert got_y.tolist() == [0, 1, 0, 1, 0]
     splits = load_dataset("digits")
     assert as_tensors(splits)[2] == splits.class_names
@@ -198,7 +199,9 @@ def test_python_data_errors() -> None:
 def test_check_fits_names_the_mismatch() -> None:
     x, y = torch.rand(4, 3), torch.tensor([0, 1, 2, 3])
     check_fits(x, y, n_inputs=3, n_classes=4)
-    with pytest.raises(DataError, match=r"the model takes 5 inputs but the data has \(3,\) features"):
+    with pytest.raises(DataError, match=r"the model takes 5 inputs but the data has examples of shape \(3,\)"):
         check_fits(x, y, n_inputs=5, n_classes=4)
+    check_fits(x.reshape(4, 1, 3), y, n_inputs=3, n_classes=4)  # an image's pixels are its inputs
+    check_fits(x, y, n_inputs=None, n_classes=4)  # a convolutional model checks the shape itself
     with pytest.raises(DataError, match=r"labels range over \[0, 3\] but the model has 2 outputs"):
         check_fits(x, y, n_inputs=3, n_classes=2)

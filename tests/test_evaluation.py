@@ -134,7 +134,7 @@ def test_per_class_curves_start_at_the_models_class_accuracy(
     curves: PruningCurves, trained: TrainedModel, digits: DatasetSplits
 ) -> None:
     assert curves.class_accuracy.shape == curves.other_accuracy.shape == (10, 21)
-    correct = (trained.model(digits.test_x).argmax(dim=1) == digits.test_y).numpy()
+    correct = (trained.model(digits.test_x.flatten(1)).argmax(dim=1) == digits.test_y).numpy()
     labels = digits.test_y.numpy()
     for k in range(10):
         assert curves.class_accuracy[k, 0] == pytest.approx(correct[labels == k].mean())

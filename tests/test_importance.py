@@ -170,7 +170,7 @@ def test_bad_options_are_refused(options: dict[str, object], error: type[Excepti
 
 def test_data_that_does_not_fit_is_refused() -> None:
     x, y = _wired_data()
-    with pytest.raises(DataError, match=r"the model takes 6 inputs but the data has \(5,\) features"):
+    with pytest.raises(DataError, match=r"the model takes 6 inputs but the data has examples of shape \(5,\)"):
         importance(_wired_model(), (x[:, :5], y))
     with pytest.raises(DataError, match=r"data: class 3 \('3'\) has no training examples"):
         importance(_wired_model(), (x[y < 3], y[y < 3]))
@@ -202,7 +202,7 @@ def _pruned_accuracy(model: nn.Sequential, network: Network, order: np.ndarray, 
             local = dropped[(dropped >= offset) & (dropped < offset + n_in * n_out)] - offset
             layer.weight[local % n_out, local // n_out] = 0.0
             offset += n_in * n_out
-    return accuracy(pruned, digits.test_x, digits.test_y)
+    return accuracy(pruned, digits.test_x.flatten(1), digits.test_y)
 
 
 def test_pruning_least_important_edges_keeps_digits_accuracy() -> None:

@@ -173,3 +173,22 @@ def test_cli_method_errors_are_one_line(
     assert message in error
     assert error.count("\n") == 1
     assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["activation", "taylor"])
+def test_convolution_channels_are_nodes(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(),
+                          nn.Linear(4 * 4 * 4, 2))  # fmt: skip
+    torch.manual_seed(0)
+    with torch.no_grad():  # channel 2 of the first convolution is dead: ReLU of a negative constant
+        model[0].weight[2] = 0
+        model[0].bias[2] = -1
+    x, y = torch.rand(30, 1, 8, 8), torch.arange(2).repeat(15)
+    network = importance(model, (x, y), method=name)
+    assert network.layer_sizes.tolist() == [1, 3, 4, 2]
+    assert np.isfinite(network.node_importance).all()
+    assert network.node_importance[1 + 2].max() == 0  # the dead channel
+    assert network.node_importance[1:4].max() == pytest.approx(1.0)
+    monkeypatch.setattr(method, "CHUNK", 4)
+    np.testing.assert_allclose(importance(model, (x, y), method=name).node_importance, network.node_importance,
+                               rtol=1e-5, atol=1e-7)  # fmt: skip

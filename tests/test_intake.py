@@ -138,15 +138,31 @@ def test_batchnorm_is_used_with_running_statistics(layers: object) -> None:
 @pytest.mark.parametrize(
     ("model", "message"),
     [
-        (nn.Sequential(nn.Flatten(), nn.Conv2d(1, 2, 3)), r"layer '1' \(Conv2d\) is not supported"),
+        (nn.Sequential(nn.Conv3d(1, 2, 3), nn.Flatten(), nn.Linear(2, 2)), r"layer '0' \(Conv3d\) is not supported"),
+        (nn.Sequential(nn.Conv2d(1, 2, 3), nn.Linear(6, 2)), r"layer '1' \(Linear\) follows a convolution without"),
+        (nn.Sequential(nn.Linear(4, 9), nn.Unflatten(1, (1, 3, 3)), nn.Conv2d(1, 2, 3)), r"'1' \(Unflatten\)"),
+        (nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(5, 2)), r"takes 5 inputs, not a multiple of the 2"),
+        (nn.Sequential(nn.Conv2d(1, 2, 3), nn.Conv2d(3, 2, 1), nn.Flatten(), nn.Linear(2, 2)), r"'1' takes 3 chan"),
         (nn.Sequential(nn.Linear(4, 4), nn.Sequential(nn.MultiheadAttention(4, 1))), r"'1\.0' \(MultiheadAttention\)"),
         (Residual(), r"node 'add' \(add\) combines several values"),
         (Branching(), r"cannot trace the forward of Branching"),
-        (nn.Sequential(nn.ReLU(), nn.Dropout()), r"no Linear layer found"),
+        (nn.Sequential(nn.ReLU(), nn.Dropout()), r"no Linear or convolution layer found"),
         (nn.Sequential(nn.Linear(4, 3), nn.Softmax(-1), nn.Linear(3, 2)), r"'1' \(softmax\) is only allowed after"),
-        (nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(5, 2)), r"layer '2' takes 5 inputs but '0' gives 3"),
+        (nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(5, 2)), r"'2' takes 5 channels or inputs but '0' gives 3"),
     ],
-    ids=["conv", "attention", "residual", "control-flow", "no-linear", "early-softmax", "size-mismatch"],
+    ids=[
+        "conv3d",
+        "conv-to-linear",
+        "unflatten",
+        "bridge-size",
+        "channels",
+        "attention",
+        "residual",
+        "control-flow",
+        "no-linear",
+        "early-softmax",
+        "size-mismatch",
+    ],
 )
 def test_unsupported_models_are_refused_by_name(model: nn.Module, message: str) -> None:
     with pytest.raises(ModelError, match=message):
@@ -210,7 +226,7 @@ def test_plain_state_dict_and_foreign_files_are_refused(tmp_path: Path) -> None:
         load_model(state)
     text = tmp_path / "model.txt"
     text.write_text("not a model")
-    with pytest.raises(ModelError, match="not a PyTorch model file"):
+    with pytest.raises(ModelError, match="not a model file nnscape reads"):
         load_model(text)
     with pytest.raises(ModelError, match="no such model file"):
         load_model(tmp_path / "missing.pt")

@@ -97,7 +97,7 @@ def test_failed_save_keeps_the_old_file(tmp_path: Path) -> None:
         ({"class_names": ("only",)}, "at least 2 classes"),
         ({"node_position": np.zeros((5, 2), np.float32)}, r"node_position: expected shape \(5, 3\)"),
         ({"edge_weight": np.zeros(6, np.float64)}, "edge_weight: expected dtype float32"),
-        ({"edge_target": np.array([3, 4, 3, 4, 3, 1], np.int32)}, "consecutive layers"),
+        ({"edge_target": np.array([3, 4, 3, 4, 3, 1], np.int32)}, "must run to a later layer"),
         ({"edge_source": np.array([0, 0, 1, 1, 2, 9], np.int32)}, "out of range"),
     ],
 )

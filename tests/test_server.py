@@ -18,6 +18,7 @@ from nnscape.io import loads
 from nnscape.network import Network
 from nnscape.server import app as app_module
 from nnscape.server import create_app
+from nnscape.summary import describe
 
 BASE_URL = "http://127.0.0.1"
 
@@ -84,6 +85,8 @@ def test_list_has_every_network_newest_first_with_the_broken_one_marked(client: 
         "name": "plain.nnscape",
         "kind": "network",
         "layer_sizes": [4, 3, 2],
+        "layer_names": ["input", "hidden 1", "output"],
+        "layer_kinds": ["input", "linear", "linear"],
         "classes": 2,
         "class_names": ["0", "1"],
         "edges": 4 * 3 + 3 * 2,
@@ -95,6 +98,31 @@ def test_list_has_every_network_newest_first_with_the_broken_one_marked(client: 
     }
     assert plain["size_bytes"] > 0
     assert processed["modified"] > plain["modified"]
+
+
+def test_each_broken_file_is_listed_alone_as_broken(folder: Path) -> None:
+    """Every broken file of the shared corpus, and hostile metadata that the summary decodes, in one folder."""
+    corpus = Path(__file__).resolve().parent / "corpus" / "files"
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    for entry in manifest:
+        (folder / entry["file"]).write_bytes((corpus / entry["file"]).read_bytes())
+    plain = random_network([4, 3, 2], seed=1)
+    deep = "[" * 100_000 + "]" * 100_000
+    plain.with_changes(metadata={"source": deep, "quality": '{"ink": NaN}'}).save(folder / "odd-metadata.nnscape")
+    os.mkfifo(folder / "pipe.nnscape")
+    with TestClient(create_app(folder), base_url=BASE_URL) as client:
+        response = client.get("/api/networks")
+        assert response.status_code == 200
+        listed = {entry["name"]: entry for entry in response.json()}
+    for entry in manifest:
+        assert listed[entry["file"]]["broken"] is (not entry["valid"]), listed[entry["file"]]
+        if not entry["valid"]:
+            assert entry["field"] in listed[entry["file"]]["error"]
+    assert listed["odd-metadata.nnscape"]["broken"] is False
+    odd = describe(folder / "odd-metadata.nnscape")  # kept as text: too deep to decode, NaN not JSON
+    assert odd["source"] == deep
+    assert odd["quality"] == '{"ink": NaN}'
+    assert "pipe.nnscape" not in listed  # not a regular file, so never opened
 
 
 def test_list_sees_a_file_that_changed_under_the_same_name(client: TestClient, folder: Path) -> None:

@@ -1,7 +1,7 @@
 """nnscape: a trained neural network as a 3D, importance-coloured, edge-bundled landscape.
 
-The stages that need torch (``importance``, ``process``) and the server (``view``) are imported on first use,
-so ``import nnscape`` and ``nnscape info`` stay fast.
+The stages that need torch (``importance``, ``process``), the server (``view``) and the notebook widget
+(``show``) are imported on first use, so ``import nnscape`` and ``nnscape info`` stay fast.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     IMPORTANCE_METHODS: tuple[str, ...]
     from nnscape.processing import process
     from nnscape.server import view
+    from nnscape.widget import show
 
 __all__ = [
     "IMPORTANCE_METHODS",
@@ -41,10 +42,11 @@ __all__ = [
     "process",
     "random_network",
     "save",
+    "show",
     "view",
 ]
 
-_LAZY = {"process": "nnscape.processing", "view": "nnscape.server"}
+_LAZY = {"process": "nnscape.processing", "view": "nnscape.server", "show": "nnscape.widget"}
 
 
 def __getattr__(name: str) -> Any:

@@ -1,7 +1,7 @@
 """The one builder of Networks from layers, shared by importance and ``generate``.
 
-A layered network is fully connected between consecutive layers (edges in :func:`nnscape.network.dense_edges`
-order), laid out on the initial grid, with the output layer one-hot: output node k is important for class k.
+A layered network has edges between consecutive layers (all pairs unless given), is laid out on the initial
+grid, and has a one-hot output layer: output node k is important for class k.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ def layered_network(
     layer_sizes: Sequence[int],
     *,
     inner_importance: npt.ArrayLike,
+    edges: tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]] | None = None,
     edge_weight: npt.ArrayLike,
     edge_importance: npt.ArrayLike,
     class_names: Sequence[str],
@@ -39,13 +40,15 @@ def layered_network(
     """A validated dense Network of kind "network".
 
     ``inner_importance`` is ``(N - n_out, C)``: the per-class importance of every node but the outputs, layer
-    by layer; ``edge_weight`` and ``edge_importance`` are ``(E,)`` in dense-edge order (source-major per gap,
-    ``W_l.T.ravel()`` for a torch weight ``W_l``). The layout uses ``config``'s layer width and distance.
+    by layer; ``edges`` are global ``(source, target)`` indices, by default every pair of consecutive layers
+    in :func:`~nnscape.network.dense_edges` order (source-major per gap, ``W_l.T.ravel()`` for a torch weight
+    ``W_l``); ``edge_weight`` and ``edge_importance`` are ``(E,)`` in that order. The layout uses ``config``'s
+    layer width and distance.
     """
     sizes = [int(n) for n in layer_sizes]
     config = config or ProcessingConfig()
     inner = np.asarray(inner_importance, np.float32)
-    source, target = dense_edges(sizes)
+    source, target = dense_edges(sizes) if edges is None else edges
     network = Network(
         layer_sizes=np.asarray(sizes, np.int64),
         node_importance=np.concatenate([inner, one_hot_output(sizes[-1], len(class_names))]).astype(np.float32),

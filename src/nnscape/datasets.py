@@ -1,16 +1,19 @@
-"""Data sets for training example models and estimating importance, as flat float32 tensors.
+"""Data sets for training example models and estimating importance, as float32 tensors in their own shape.
 
 Specs understood by :func:`load_dataset`:
 
-- ``digits`` — scikit-learn's bundled 8×8 handwritten digits (1 797 images, no download): 64 features scaled
-  from 0..16 to [0, 1]; a stratified 75/25 train/test split with a fixed seed (:data:`DIGITS_SPLIT_SEED`), so
-  1 347 training and 450 test images, always the same ones.
+- ``digits`` — scikit-learn's bundled 8×8 handwritten digits (1 797 images, no download) as ``(n, 1, 8, 8)``
+  images scaled from 0..16 to [0, 1]; a stratified 75/25 train/test split with a fixed seed
+  (:data:`DIGITS_SPLIT_SEED`), so 1 347 training and 450 test images, always the same ones.
 - ``fashion-mnist`` — the IDX files of the Debian package ``dataset-fashion-mnist`` in
-  :data:`FASHION_MNIST_FOLDER` (60 000 training, 10 000 test images of 28×28 = 784 pixels scaled to [0, 1]).
+  :data:`FASHION_MNIST_FOLDER` (60 000 training, 10 000 test images of 1×28×28 pixels scaled to [0, 1]).
 - ``idx:FOLDER`` — any folder in the MNIST layout (``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
-  ``t10k-…``; each file may be gzipped).
+  ``t10k-…``; each file may be gzipped); images get a channel axis, ``(n, 1, height, width)``.
 - ``FILE.npz`` / ``FILE.pt`` — arrays ``x``, ``y`` and optionally ``x_test``, ``y_test``, ``class_names``
-  (``.pt`` files are read with ``weights_only=True``). Integer ``x`` (e.g. uint8 pixels) is divided by 255.
+  (``.pt`` files are read with ``weights_only=True``), ``x`` of any shape ``(n, …)``, kept as it is. Integer
+  ``x`` (e.g. uint8 pixels) is divided by 255.
+
+An MLP takes the values of an example flattened; a convolutional model takes the shape as it is.
 
 Python data (a tuple of tensors or arrays, a ``Dataset``, a ``DataLoader``) becomes tensors with
 :func:`as_tensors`.
@@ -19,6 +22,7 @@ Python data (a tuple of tensors or arrays, a ``Dataset``, a ``DataLoader``) beco
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
 from collections.abc import Iterable, Sequence
@@ -64,7 +68,8 @@ _AS_TENSORS_BATCH = 1024
 class DatasetSplits:
     """Training and test data of one data set.
 
-    ``train_x``/``test_x`` are ``(n, features) float32`` tensors, ``train_y``/``test_y`` ``(n,) int64`` class
+    ``train_x``/``test_x`` are ``(n, *shape) float32`` tensors (images ``(n, channels, height, width)``),
+    ``train_y``/``test_y`` ``(n,) int64`` class
     indices in ``[0, len(class_names))``. The test split may be empty (0 rows) when the source has none.
     """
 
@@ -77,7 +82,8 @@ class DatasetSplits:
 
     @property
     def n_features(self) -> int:
-        return int(self.train_x.shape[1])
+        """Values per example (pixels of an image)."""
+        return math.prod(self.train_x.shape[1:])
 
     @property
     def n_classes(self) -> int:
@@ -106,11 +112,11 @@ def load_dataset(spec: str) -> DatasetSplits:
 
 
 def as_tensors(data: object) -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...] | None]:
-    """Training inputs ``(n, features) float32``, labels ``(n,) int64`` and class names (if known) of ``data``.
+    """Training inputs ``(n, *shape) float32``, labels ``(n,) int64`` and class names (if known) of ``data``.
 
     ``data`` may be :class:`DatasetSplits` (its training split), a pair ``(x, y)`` of tensors or arrays, a
     ``torch.utils.data.Dataset`` yielding ``(x, y)`` pairs, or a ``DataLoader`` yielding ``(x, y)`` batches.
-    Inputs are flattened to one row per example.
+    Inputs keep their shape.
     """
     from torch.utils.data import DataLoader, Dataset, TensorDataset
 
@@ -132,10 +138,12 @@ def as_tensors(data: object) -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...
     return x, y, None
 
 
-def check_fits(x: torch.Tensor, y: torch.Tensor, *, n_inputs: int, n_classes: int, name: str = "data") -> None:
-    """Raise :class:`DataError` unless ``x`` has ``n_inputs`` features and every label is a class index."""
-    if x.ndim != 2 or x.shape[1] != n_inputs:
-        raise DataError(f"{name}: the model takes {n_inputs} inputs but the data has {tuple(x.shape[1:])} features")
+def check_fits(x: torch.Tensor, y: torch.Tensor, *, n_inputs: int | None, n_classes: int, name: str = "data") -> None:
+    """Raise :class:`DataError` unless each example of ``x`` holds ``n_inputs`` values (when given; an image of
+    any shape counts its pixels) and every label is a class index."""
+    if n_inputs is not None and math.prod(x.shape[1:]) != n_inputs:
+        raise DataError(f"{name}: the model takes {n_inputs} inputs but the data has examples of shape "
+                        f"{tuple(x.shape[1:])}")  # fmt: skip
     if y.numel() and (int(y.min()) < 0 or int(y.max()) >= n_classes):
         raise DataError(
             f"{name}: labels range over [{int(y.min())}, {int(y.max())}] but the model has {n_classes} outputs"
@@ -173,7 +181,7 @@ def _digits() -> DatasetSplits:
     from sklearn.model_selection import train_test_split
 
     bunch = load_digits()
-    x = (bunch.data / DIGITS_MAX_VALUE).astype(np.float32)
+    x = (bunch.images / DIGITS_MAX_VALUE).astype(np.float32)[:, None]  # (n, 1, 8, 8): one channel
     y = bunch.target.astype(np.int64)
     train_x, test_x, train_y, test_y = train_test_split(
         x, y, test_size=DIGITS_TEST_FRACTION, stratify=y, random_state=DIGITS_SPLIT_SEED
@@ -193,7 +201,8 @@ def _idx_folder(folder: Path, class_names: Sequence[str] | None, name: str) -> D
         found = next((path for path in candidates if path.is_file()), None)
         if found is None:
             raise DataError(f"{name}: {folder} has no {stem} (or {stem}.gz)")
-        arrays[key] = read_idx(found)
+        array = read_idx(found)
+        arrays[key] = array[:, None] if key.endswith("_x") and array.ndim == 3 else array  # images get a channel
     train_x, train_y = _checked(arrays["train_x"], arrays["train_y"], f"{name} training split")
     test_x, test_y = _checked(arrays["test_x"], arrays["test_y"], f"{name} test split")
     n_classes = int(max(train_y.max(), test_y.max())) + 1 if train_y.numel() else 0
@@ -224,8 +233,10 @@ def _array_file(path: Path) -> DatasetSplits:
     train_x, train_y = _checked(content["x"], content["y"], f"{path} x/y")
     if "x_test" in content:
         test_x, test_y = _checked(content["x_test"], content["y_test"], f"{path} x_test/y_test")
-        if test_x.shape[1] != train_x.shape[1]:
-            raise DataError(f"{path}: x has {train_x.shape[1]} features but x_test has {test_x.shape[1]}")
+        if test_x.shape[1:] != train_x.shape[1:]:
+            raise DataError(
+                f"{path}: x has examples of shape {tuple(train_x.shape[1:])} but x_test {tuple(test_x.shape[1:])}"
+            )
     else:
         test_x, test_y = train_x[:0], train_y[:0]
     n_classes = int(max(train_y.max(), test_y.max() if test_y.numel() else 0)) + 1
@@ -258,7 +269,7 @@ def _splits(
 
 
 def _checked(x_value: object, y_value: object, name: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Flatten ``x`` to ``(n, features) float32`` (integers / 255) and check ``y`` is ``(n,)`` class indices."""
+    """``x`` as ``(n, *shape) float32`` (integers / 255) and check ``y`` is ``(n,)`` class indices."""
     x, y = _tensor(x_value, name), _tensor(y_value, name)
     if x.ndim < 2:
         raise DataError(f"{name}: inputs need one row per example, got shape {tuple(x.shape)}")
@@ -268,7 +279,6 @@ def _checked(x_value: object, y_value: object, name: str) -> tuple[torch.Tensor,
         raise DataError(f"{name}: labels must be integer class indices, got {y.dtype}")
     if y.numel() and int(y.min()) < 0:
         raise DataError(f"{name}: labels must be class indices >= 0, got {int(y.min())}")
-    x = x.reshape(x.shape[0], -1)
     x = x.float() / PIXEL_MAX_VALUE if not x.dtype.is_floating_point else x.float()
     if not torch.isfinite(x).all():
         raise DataError(f"{name}: inputs contain NaN or infinite values")
@@ -295,4 +305,7 @@ def _concatenate(batches: Iterable[Any], kind: str) -> tuple[torch.Tensor, torch
         ys.append(torch.as_tensor(y).reshape(-1))
     if not xs:
         raise DataError(f"data: the {kind} is empty")
-    return torch.cat([x.reshape(x.shape[0], -1) for x in xs]), torch.cat(ys)
+    try:
+        return torch.cat(xs), torch.cat(ys)
+    except RuntimeError as exc:
+        raise DataError(f"data: the {kind}'s batches differ in shape ({str(exc).splitlines()[0]})") from exc

@@ -219,9 +219,9 @@ def _test_tensors(data: TestSet | tuple[Any, Any]) -> tuple[torch.Tensor, torch.
     x, y = data if isinstance(data, tuple) else (data.test_x, data.test_y)
     x_t = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
     y_t = torch.as_tensor(np.asarray(y) if not isinstance(y, torch.Tensor) else y).long()
-    if x_t.ndim != 2 or y_t.ndim != 1 or x_t.shape[0] != y_t.shape[0] or y_t.shape[0] == 0:
+    if x_t.ndim < 2 or y_t.ndim != 1 or x_t.shape[0] != y_t.shape[0] or y_t.shape[0] == 0:
         raise DataError(
-            f"test data: expected x of shape (n, features) and y of shape (n,) with n > 0, got "
+            f"test data: expected x of shape (n, …) and y of shape (n,) with n > 0, got "
             f"{tuple(x_t.shape)} and {tuple(y_t.shape)}"
         )
     return x_t.float(), y_t

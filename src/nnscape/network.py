@@ -5,8 +5,11 @@ Everything is a numpy array (no Python object per node or edge) so that a 784-10
 
 - Nodes are numbered globally in layer order, input layer first; layer ``l`` holds the nodes
   ``layer_starts[l] : layer_starts[l + 1]``.
-- Edges run from layer ``l`` to layer ``l + 1`` only. Dense layers list their edges source-major, so the edges
-  of gap ``l`` are ``W_l.T.ravel()`` for a torch weight ``W_l`` of shape ``(n_{l+1}, n_l)``.
+- Edges run forward: from a node of layer ``l`` to a node of a later layer, usually ``l + 1``; an edge to a layer
+  beyond ``l + 1`` is a skip (a residual or concatenation shortcut). Dense layers list their edges source-major,
+  so the edges of gap ``l`` are ``W_l.T.ravel()`` for a torch weight ``W_l`` of shape ``(n_{l+1}, n_l)``.
+- Every layer has a name and a kind (``"input"``, ``"linear"``, ``"conv"``, ``"add"``, …); networks built
+  without them get :func:`default_layer_names` and :func:`default_layer_kinds`.
 - ``node_position`` is (x, y, z) with z the layer axis; x, y lie in the layer's square slice.
 - A processed network carries one polyline per edge in CSR form: edge ``e`` is
   ``edge_points[edge_offsets[e] : edge_offsets[e + 1]]``, first point on the source, last on the target.
@@ -15,6 +18,7 @@ Everything is a numpy array (no Python object per node or edge) so that a 784-10
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -24,9 +28,27 @@ import numpy.typing as npt
 
 from nnscape.errors import FormatError
 
-__all__ = ["Network", "dense_edges"]
+__all__ = ["MAX_NODES", "Network", "default_layer_kinds", "default_layer_names", "dense_edges"]
 
 Kind = Literal["network", "processed"]
+
+# Node indices are int32 in the file, so a network holds at most this many nodes.
+MAX_NODES = 2**31 - 1
+MAX_LAYER_NAME_LENGTH = 200
+# A layer kind is a short lowercase word, so the viewer can show or style it without escaping.
+LAYER_KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
+# An optional metadata entry that readers interpret: a count of edges, so a non-negative decimal integer.
+_COUNT = re.compile(r"0|[1-9][0-9]{0,18}")
+
+
+def default_layer_names(n_layers: int) -> tuple[str, ...]:
+    """``("input", "hidden 1", …, "output")``: the names of layers that were not named (version 1 files)."""
+    return ("input", *(f"hidden {i}" for i in range(1, n_layers - 1)), "output")[:n_layers]
+
+
+def default_layer_kinds(n_layers: int) -> tuple[str, ...]:
+    """``("input", "linear", …)``: the kinds of layers that were not given one (version 1 files are MLPs)."""
+    return ("input", *("linear",) * (n_layers - 1))[:n_layers]
 
 
 def dense_edges(layer_sizes: Sequence[int]) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
@@ -72,9 +94,13 @@ class Network:
         Processed networks only: polyline points.
     class_names : tuple of str
         One name per class, ``C >= 2``.
+    layer_names, layer_kinds : tuple of str
+        One non-empty name (at most 200 characters) and one kind (a lowercase word such as ``"linear"``) per
+        layer; left empty, they are filled with :func:`default_layer_names` and :func:`default_layer_kinds`.
     metadata : mapping of str to str
         Optional descriptive entries (``source``, ``processing_config``, statistics); the file's own keys
-        (``format``, ``version``, ``kind``, ``class_names``, ``created_by``) are written by :mod:`nnscape.io`.
+        (``format``, ``version``, ``kind``, ``class_names``, ``layer_names``, ``layer_kinds``, ``created_by``)
+        are written by :mod:`nnscape.io`. ``pruned_edges``, when present, is a non-negative decimal integer.
     """
 
     layer_sizes: npt.NDArray[np.int64]
@@ -85,9 +111,20 @@ class Network:
     edge_weight: npt.NDArray[np.float32]
     edge_importance: npt.NDArray[np.float32]
     class_names: tuple[str, ...]
+    layer_names: tuple[str, ...] = ()
+    layer_kinds: tuple[str, ...] = ()
     edge_offsets: npt.NDArray[np.int64] | None = None
     edge_points: npt.NDArray[np.float32] | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Networks built without layer names or kinds get the defaults; validate() checks what was given.
+        sizes = self.layer_sizes
+        if isinstance(sizes, np.ndarray) and sizes.ndim == 1:
+            if not self.layer_names:
+                object.__setattr__(self, "layer_names", default_layer_names(sizes.shape[0]))
+            if not self.layer_kinds:
+                object.__setattr__(self, "layer_kinds", default_layer_kinds(sizes.shape[0]))
 
     # -- derived sizes ---------------------------------------------------------------------------------
 
@@ -129,13 +166,20 @@ class Network:
 
     @property
     def edge_layer(self) -> npt.NDArray[np.int64]:
-        """``(E,) int64``: the layer of each edge's source node, i.e. the index of the gap the edge crosses."""
+        """``(E,) int64``: the layer of each edge's source node, i.e. the index of the (first) gap it crosses."""
         return self.node_layer[self.edge_source]
+
+    @property
+    def edge_span(self) -> npt.NDArray[np.int64]:
+        """``(E,) int64``: how many layer gaps each edge crosses; 1 for ordinary edges, more for skips."""
+        layers = self.node_layer
+        span: npt.NDArray[np.int64] = layers[self.edge_target] - layers[self.edge_source]
+        return span
 
     def pruning_scores(self) -> npt.NDArray[np.float64]:
         """``(E,) float64``: edge importance × the source node's importance averaged over classes.
 
-        The pruning score of ALGORITHM.md 1.2, shared by processing (``prune_percentage``) and the pruning
+        The pruning score (docs/processing.md, "prune"), shared by processing (``prune_percentage``) and the pruning
         curves of :mod:`nnscape.evaluation`; the lowest scores are pruned first, over all layers together.
         """
         source_mean = self.node_importance.astype(np.float64).mean(axis=1)[self.edge_source]
@@ -165,7 +209,12 @@ class Network:
             raise FormatError(f"layer_sizes: need at least 2 layers, got {sizes.shape[0]}")
         if (sizes < 1).any():
             raise FormatError(f"layer_sizes: every layer needs at least 1 node, got {sizes.tolist()}")
-        n_nodes = int(sizes.sum())
+        # Summed as Python integers: an int64 sum of hostile sizes could wrap around to a small count.
+        n_nodes = sum(sizes.tolist())
+        if n_nodes > MAX_NODES:
+            raise FormatError(f"layer_sizes: {n_nodes} nodes in all; at most {MAX_NODES} (int32 node indices)")
+        _expect_layer_labels(self.layer_names, self.layer_kinds, sizes.shape[0])
+        _expect_metadata(self.metadata)
         n_classes = len(self.class_names)
         if n_classes < 2:
             raise FormatError(f"class_names: need at least 2 classes, got {n_classes}")
@@ -248,10 +297,37 @@ def _expect_edges_between_layers(source: np.ndarray, target: np.ndarray, sizes: 
     starts = np.concatenate([[0], np.cumsum(sizes)])
     source_layer = np.searchsorted(starts, source, side="right") - 1
     target_layer = np.searchsorted(starts, target, side="right") - 1
-    wrong = source_layer + 1 != target_layer
+    wrong = target_layer <= source_layer
     if wrong.any():
         e = int(np.argmax(wrong))
         raise FormatError(
             f"edge_target: edge {e} runs from node {int(source[e])} (layer {int(source_layer[e])}) to node "
-            f"{int(target[e])} (layer {int(target_layer[e])}); edges must connect consecutive layers"
+            f"{int(target[e])} (layer {int(target_layer[e])}); edges must run to a later layer"
         )
+
+
+def _expect_layer_labels(names: tuple[str, ...], kinds: tuple[str, ...], n_layers: int) -> None:
+    for field_name, labels in (("layer_names", names), ("layer_kinds", kinds)):
+        if not isinstance(labels, tuple) or not all(isinstance(label, str) for label in labels):
+            raise FormatError(f"{field_name}: expected a tuple of strings, got {type(labels).__name__}")
+        if len(labels) != n_layers:
+            raise FormatError(f"{field_name}: expected one entry per layer ({n_layers}), got {len(labels)}")
+    for index, name in enumerate(names):
+        if not 1 <= len(name) <= MAX_LAYER_NAME_LENGTH:
+            raise FormatError(
+                f"layer_names: layer {index} needs a name of 1 to {MAX_LAYER_NAME_LENGTH} characters, got {len(name)}"
+            )
+    for index, kind in enumerate(kinds):
+        if not LAYER_KIND.fullmatch(kind):
+            raise FormatError(
+                f"layer_kinds: layer {index} has kind {kind[:40]!r}; expected a lowercase word "
+                f"(a-z, 0-9, _, at most 32 characters)"
+            )
+
+
+def _expect_metadata(metadata: Mapping[str, str]) -> None:
+    if not all(isinstance(key, str) and isinstance(value, str) for key, value in metadata.items()):
+        raise FormatError("metadata: keys and values must be strings")
+    pruned = metadata.get("pruned_edges")
+    if pruned is not None and not _COUNT.fullmatch(pruned):
+        raise FormatError(f"pruned_edges: expected a non-negative decimal integer, got {pruned[:40]!r}")

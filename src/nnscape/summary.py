@@ -7,13 +7,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from nnscape.io import load
+from nnscape.io import json_depth, load
 from nnscape.network import Network
 
 __all__ = ["describe", "summarize"]
 
 # Metadata entries that hold JSON and are shown decoded.
 _JSON_METADATA = ("source", "processing_config", "quality", "importance_config")
+# Deeper JSON (from a hostile file) is shown as the raw string: decoding or re-encoding it could overflow the stack.
+_MAX_METADATA_DEPTH = 32
 
 
 def summarize(network: Network, *, path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
@@ -21,6 +23,8 @@ def summarize(network: Network, *, path: str | os.PathLike[str] | None = None) -
     info: dict[str, Any] = {
         "kind": network.kind,
         "layer_sizes": network.layer_sizes.tolist(),
+        "layer_names": list(network.layer_names),
+        "layer_kinds": list(network.layer_kinds),
         "class_names": list(network.class_names),
         "classes": network.n_classes,
         "nodes": network.n_nodes,
@@ -33,16 +37,26 @@ def summarize(network: Network, *, path: str | os.PathLike[str] | None = None) -
         info["size_bytes"] = Path(path).stat().st_size
     for key, value in network.metadata.items():
         if key in _JSON_METADATA:
-            try:
-                info[key] = json.loads(value)
-            except json.JSONDecodeError:
-                info[key] = value
+            info[key] = _decoded(value)
         elif key != "pruned_edges":
             info[key] = value
     quality = info.get("quality")
     if isinstance(quality, dict):  # scripts read the headline bundling figures at the top level
         info.update({k: quality[k] for k in ("ink", "spread") if k in quality})
     return info
+
+
+def _decoded(value: str) -> Any:
+    """``value`` decoded as JSON when it is plain, bounded JSON (no NaN or infinity, which responses cannot hold)."""
+    try:
+        decoded = json.loads(value, parse_constant=_refuse)
+    except (ValueError, RecursionError):
+        return value
+    return decoded if json_depth(decoded) <= _MAX_METADATA_DEPTH else value
+
+
+def _refuse(constant: str) -> Any:
+    raise ValueError(constant)
 
 
 def describe(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -89,15 +89,16 @@ def train_mlp(
         model=model,
         layer_sizes=sizes,
         variant=variant,
-        train_accuracy=accuracy(model, splits.train_x, splits.train_y),
-        test_accuracy=accuracy(model, splits.test_x, splits.test_y),
+        train_accuracy=accuracy(model, splits.train_x.flatten(1), splits.train_y),
+        test_accuracy=accuracy(model, splits.test_x.flatten(1), splits.test_y),
         class_names=splits.class_names,
         data=splits.name,
     )
 
 
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    """Fraction of ``(n, features)`` inputs whose arg-max logit is the ``(n,)`` label; NaN when ``n == 0``."""
+    """Fraction of inputs ``x`` (in the shape ``model`` takes, ``(n, features)`` for an MLP) whose arg-max logit
+    is the ``(n,)`` label; NaN when ``n == 0``."""
     if y.numel() == 0:
         return math.nan
     was_training = model.training
@@ -147,7 +148,7 @@ def _fit(
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     weights = [module.weight for module in model if isinstance(module, nn.Linear)]
-    x, y = splits.train_x, splits.train_y
+    x, y = splits.train_x.flatten(1), splits.train_y  # an MLP takes an image's pixels as features
     n = x.shape[0]
     model.train()
     for epoch in range(epochs):

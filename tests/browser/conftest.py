@@ -14,23 +14,12 @@ import pytest
 from browser_support import MANY_CLASSES, MANY_CLASSES_LAYERS, PLAIN, PROCESSED, TINY_LAYERS, ViewerPage
 from playwright.sync_api import BrowserContext, Page, ViewportSize, sync_playwright
 
+from nnscape.export.png import CHROMIUM_ARGS, DEBIAN_CHROMIUM
 from nnscape.generate import random_network
 from nnscape.network import Network
 from nnscape.server import create_app, serve_in_thread
 from nnscape.server.app import STATIC_DIR
 
-CHROMIUM = "/usr/bin/chromium"
-# Software WebGL through ANGLE on EGL (Mesa llvmpipe) works headless without a GPU; the rest keeps
-# Chromium from reaching the network or doing first-run work.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--use-angle=gl-egl",
-    "--ignore-gpu-blocklist",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORT: ViewportSize = {"width": 800, "height": 500}
 # Where failure screenshots go (CI can upload this folder); default: pytest's temporary folder.
 ARTIFACTS_VARIABLE = "NNSCAPE_BROWSER_ARTIFACTS"
@@ -79,14 +68,14 @@ def server_url(network_folder: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
+    if not Path(DEBIAN_CHROMIUM).exists():
+        pytest.skip(f"{DEBIAN_CHROMIUM} is missing: apt-get install chromium")
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             profile,
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
+            executable_path=DEBIAN_CHROMIUM,
+            args=list(CHROMIUM_ARGS),
             headless=True,
             viewport=VIEWPORT,
             accept_downloads=True,

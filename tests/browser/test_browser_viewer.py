@@ -249,8 +249,8 @@ BROKEN_FIELDS = ("layer_sizes", "node_importance", "node_position", "edge_source
                  "edge_weight", "edge_importance")  # fmt: skip
 BROKEN = {
     "truncated": "truncated",
-    "nan-position": "node_position has a non-finite value",
-    "edge-out-of-range": "refers to a node outside",
+    "nan-position": "node_position: non-finite value",
+    "edge-out-of-range": "edge_target: node index 104 out of range",
     "importance-above-one": "values must lie in [0, 1]",
     "missing-field": "field edge_weight is missing",
     "future-version": 'format version "99" is not supported',

@@ -1,4 +1,7 @@
-/** Loading a network into the state: from the server's folder, or from a local file (picker, drag-and-drop). */
+/**
+ * Loading a network into the state: from the server's folder, a local file (picker, drag-and-drop) or bytes
+ * a page or widget carries.
+ */
 
 import { api } from "./api.js";
 import { parse } from "./format.js";
@@ -29,12 +32,17 @@ export class NetworkLoader {
     private readonly status: Status,
   ) {}
 
-  async fromServer(name: string): Promise<void> {
-    await this.guarded(name, async () => this.show(await this.timed(api.networkBytes(name)), name, true));
+  fromServer(name: string): Promise<void> {
+    return this.fromBytes(name, api.networkBytes(name), true);
   }
 
-  async fromFile(file: File): Promise<void> {
-    await this.guarded(file.name, async () => this.show(await this.timed(file.arrayBuffer()), file.name, false));
+  fromFile(file: File): Promise<void> {
+    return this.fromBytes(file.name, file.arrayBuffer(), false);
+  }
+
+  /** Show the file `name` once `reading` gives its bytes; `onServer`: it lives in the server's folder. */
+  async fromBytes(name: string, reading: Promise<ArrayBuffer>, onServer: boolean): Promise<void> {
+    await this.guarded(name, async () => this.show(await this.timed(reading), name, onServer));
   }
 
   private async timed(reading: Promise<ArrayBuffer>): Promise<ArrayBuffer> {

@@ -18,7 +18,7 @@ from nnscape.errors import NnscapeError
 __all__ = ["main"]
 
 # Order of appearance in ``nnscape --help``.
-COMMANDS = ("demo", "generate", "train", "importance", "process", "info", "view", "evaluate")
+COMMANDS = ("demo", "generate", "train", "importance", "process", "info", "view", "export", "evaluate")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,7 +24,7 @@ FINE_TUNING = ("epochs", "penalty", "strength", "lr")  # the options below that 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("importance", help="estimate per-class importance of a model's neurons")
     parser.add_argument("--method", default=DEFAULT_METHOD, help=METHOD_HELP)
-    parser.add_argument("model", metavar="MODEL", help="TorchScript, torch.export .pt2 or nnscape train checkpoint")
+    parser.add_argument("model", metavar="MODEL", help="TorchScript, torch.export .pt2, .onnx or nnscape checkpoint")
     parser.add_argument("--data", required=True, help="digits, fashion-mnist, idx:FOLDER, or a .npz/.pt file")
     parser.add_argument("--out", required=True, help="the .nnscape file to write")
     parser.add_argument("--epochs", type=int, help="batchnorm-gamma: fine-tuning epochs (default 20)")

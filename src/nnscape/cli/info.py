@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -27,12 +28,12 @@ def run(args: argparse.Namespace) -> int:
 
 def format_info(path: str, info: dict[str, Any]) -> str:
     """Human-readable lines for the terminal."""
-    names = info["class_names"]
-    shown = ", ".join(names) if len(names) <= 12 else ", ".join(names[:12]) + ", …"
+    shown = _first(info["class_names"])
     lines = [
         f"file:         {path} ({info['size_bytes'] / 1e6:.2f} MB)",
         f"kind:         {info['kind']}",
         f"layers:       {' - '.join(map(str, info['layer_sizes']))} ({info['nodes']} nodes)",
+        f"layer names:  {_first(f'{n} ({k})' for n, k in zip(info['layer_names'], info['layer_kinds'], strict=True))}",
         f"classes:      {info['classes']} ({shown})",
         f"edges:        {info['edges']} ({info['pruned_edges']} pruned)",
         f"samples:      {info['samples']}",
@@ -46,7 +47,14 @@ def format_info(path: str, info: dict[str, Any]) -> str:
     if "quality" in info and isinstance(info["quality"], dict):
         lines.append("quality:      " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                                               for k, v in info["quality"].items()))  # fmt: skip
-    known = {"kind", "layer_sizes", "class_names", "classes", "nodes", "edges", "pruned_edges", "samples",
-             "name", "size_bytes", "source", "processing_config", "quality", "ink", "spread"}  # fmt: skip
+    known = {"kind", "layer_sizes", "layer_names", "layer_kinds", "class_names", "classes", "nodes", "edges",
+             "pruned_edges", "samples", "name", "size_bytes", "source", "processing_config", "quality", "ink",
+             "spread"}  # fmt: skip
     lines += [f"{k + ':':<13} {v}" for k, v in info.items() if k not in known]
     return "\n".join(lines)
+
+
+def _first(items: Iterable[str], count: int = 12) -> str:
+    """The first ``count`` items joined by commas, then "…" if there are more."""
+    listed = list(items)
+    return ", ".join(listed[:count]) + (", …" if len(listed) > count else "")

@@ -29,11 +29,11 @@ from nnscape.datasets import as_tensors, check_fits
 from nnscape.errors import ConfigError, DataError, ModelError
 from nnscape.importance import activation, bn_gamma, taylor
 from nnscape.importance.method import Method, MethodResult
-from nnscape.intake import mlp_chain
+from nnscape.intake import LayerChain, layer_chain
 from nnscape.network import Network
 from nnscape.progress import ProgressCallback
 
-__all__ = ["METHODS", "Method", "MethodResult", "edge_importance", "importance", "method_settings"]
+__all__ = ["METHODS", "Method", "MethodResult", "channel_edges", "edge_importance", "importance", "method_settings"]
 
 METHODS: dict[str, Method] = {
     bn_gamma.NAME: bn_gamma.node_importance,
@@ -56,10 +56,11 @@ def importance(
     cancel: threading.Event | None = None,
     **options: Any,
 ) -> Network:
-    """Per-class node importance and edge importance of an MLP, as a :class:`Network` of kind "network".
+    """Per-class node importance and edge importance of a model, as a :class:`Network` of kind "network".
 
-    ``model`` is read by :func:`nnscape.intake.mlp_chain` and never modified; its last Linear gives the C class
-    logits. ``data`` is anything :func:`nnscape.datasets.as_tensors` takes (training split of
+    ``model`` is read by :func:`nnscape.intake.layer_chain` and never modified (channels are the nodes of a
+    convolutional model); its last Linear gives the C class logits. ``data`` is anything
+    :func:`nnscape.datasets.as_tensors` takes (training split of
     :class:`~nnscape.datasets.DatasetSplits`, ``(x, y)``, Dataset, DataLoader). ``method`` names an entry of
     :data:`METHODS`; ``options`` are its settings (batchnorm-gamma: ``epochs=20, penalty="l1", strength=0.01,
     batch_size=128, lr=1e-3``). Class names come from ``class_names``, else the data, else "0".."C-1".
@@ -68,21 +69,22 @@ def importance(
     ``cancel`` is set.
 
     Node importance ``(N, C) float32``: the method's values divided by each layer's maximum; output layer
-    one-hot. Edge importance ``(E,) float32``: |w| / max |W_l| per layer. Edge weights: the model's (BN-folded)
-    weights, edges in :func:`nnscape.network.dense_edges` order.
+    one-hot. Edges, their weights (the model's, BN-folded) and importance (|w| / max |W_l| per layer): see
+    :func:`channel_edges`.
     """
     settings = method_settings(method)
     for name in options:
         if name not in settings:
             raise ConfigError(f"{name}: not a setting of the {method} method (it has {', '.join(settings) or 'none'})")
     run = METHODS[method]
-    chain = mlp_chain(model)
+    chain = layer_chain(model)
     sizes = chain.layer_sizes
     n_classes = sizes[-1]
     if not MIN_CLASSES <= n_classes <= MAX_CLASSES:
         raise ModelError(f"the model has {n_classes} outputs; nnscape handles {MIN_CLASSES} to {MAX_CLASSES} classes")
     x, y, data_names = as_tensors(data)
-    check_fits(x, y, n_inputs=sizes[0], n_classes=n_classes)
+    check_fits(x, y, n_inputs=sizes[0] if chain.is_mlp else None, n_classes=n_classes)
+    _check_shape(chain, x)
     names = tuple(class_names) if class_names is not None else data_names or tuple(map(str, range(n_classes)))
     if len(names) != n_classes:
         raise DataError(f"class_names: {len(names)} names but the model has {n_classes} outputs")
@@ -91,22 +93,24 @@ def importance(
         missing = int(torch.nonzero(counts == 0)[0])
         raise DataError(f"data: class {missing} ({names[missing]!r}) has no training examples")
 
-    target = torch.device(device) if device is not None else _default_device()
+    target_device = torch.device(device) if device is not None else _default_device()
     started = time.perf_counter()
-    result = run(chain, x, y, seed=seed, device=target, progress=progress, cancel=cancel, **options)
+    result = run(chain, x, y, seed=seed, device=target_device, progress=progress, cancel=cancel, **options)
     seconds = time.perf_counter() - started
 
-    weights = [w.numpy() for w in chain.weights]
-    config = {"method": method, **result.options, "seed": seed, "device": target.type}
+    source, target, weight, magnitude = channel_edges(chain)
+    config = {"method": method, **result.options, "seed": seed, "device": target_device.type}
     return layered_network(
         sizes,
         inner_importance=np.concatenate([_scaled(layer) for layer in result.layers]),
-        edge_weight=np.concatenate([w.T.ravel() for w in weights]),
-        edge_importance=edge_importance(weights),
+        edges=(source, target),
+        edge_weight=weight,
+        edge_importance=magnitude,
         class_names=names,
         metadata={
             "source": json.dumps(
-                {"model": type(model).__name__, "layers": sizes, "linear_layers": list(chain.names),
+                {"model": type(model).__name__, "layers": sizes, "layer_names": list(chain.names),
+                 "layer_kinds": ["linear" if conv is None else f"conv{conv.dims}d" for conv in chain.convs],
                  "training_examples": int(x.shape[0])}
             ),
             "importance_config": json.dumps(config),
@@ -124,14 +128,50 @@ def method_settings(method: str) -> dict[str, Any]:
     return {p.name: p.default for p in parameters if p.name not in _COMMON}
 
 
+def channel_edges(chain: LayerChain) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.float32],
+                                              npt.NDArray[np.float32]]:  # fmt: skip
+    """Edges between the channels of consecutive layers: global source, target, weight and importance ``(E,)``.
+
+    An edge runs from input channel i to output channel o of a layer wherever the weight connects them (every
+    pair for a Linear, i in o's group for a grouped convolution), source-major per gap as
+    :func:`nnscape.network.dense_edges` orders a dense gap. It aggregates the positions the weight spans for
+    that pair — the kernel ``W[o, i]`` of a convolution, the flattened positions of channel i for a bridge
+    Linear, one weight for a plain Linear — as the *sum* of the weights (the signed gain of a constant input)
+    and the *L1 norm* (the total weight, |w| for one weight); the importance is the L1 norm over the gap's
+    largest.
+    """
+    starts = np.concatenate([[0], np.cumsum(chain.layer_sizes)])
+    parts: list[tuple[npt.NDArray[np.int64], ...]] = []
+    magnitudes = []
+    for layer, weight in enumerate(chain.weights):
+        conv = chain.convs[layer]
+        groups = 1 if conv is None else conv.groups
+        n_in, n_out = chain.channels[layer], int(weight.shape[0])
+        per_group, out_per_group = n_in // groups, n_out // groups
+        spans = weight.detach().double().reshape(n_out, per_group, chain.positions(layer))
+        output = np.repeat(np.arange(n_out), per_group)
+        source = (output // out_per_group) * per_group + np.tile(np.arange(per_group), n_out)
+        order = np.lexsort((output, source))  # source-major, then target
+        parts.append((source[order] + starts[layer], output[order] + starts[layer + 1],
+                      spans.sum(dim=2).flatten().numpy()[order]))  # fmt: skip
+        magnitudes.append(spans.abs().sum(dim=2).flatten().numpy()[order])
+    source, target, weight_sum = (np.concatenate(column) for column in zip(*parts, strict=True))
+    return (source.astype(np.int32), target.astype(np.int32), weight_sum.astype(np.float32),
+            _per_gap_maximum(magnitudes))  # fmt: skip
+
+
 def edge_importance(weights: Sequence[npt.NDArray[np.floating[Any]]]) -> npt.NDArray[np.float32]:
     """``(E,) float32``: ``|w| / max|W_l|`` per layer, edges source-major (``W_l.T.ravel()``) as in dense_edges.
 
     ``weights[l]`` is the ``(n_{l+1}, n_l)`` weight matrix of gap ``l``; an all-zero layer gets zeros.
     """
+    return _per_gap_maximum([np.abs(np.asarray(weight, np.float64)).T.ravel() for weight in weights])
+
+
+def _per_gap_maximum(magnitudes: Sequence[npt.NDArray[np.floating[Any]]]) -> npt.NDArray[np.float32]:
+    """Each gap's magnitudes divided by the gap's largest (an all-zero gap stays 0), concatenated."""
     parts = []
-    for weight in weights:
-        magnitude = np.abs(np.asarray(weight, np.float32)).T.ravel()
+    for magnitude in magnitudes:
         peak = float(magnitude.max()) if magnitude.size else 0.0
         parts.append(magnitude / peak if peak > 0 else magnitude)
     return np.concatenate(parts).astype(np.float32)
@@ -142,6 +182,17 @@ def _scaled(values: torch.Tensor) -> npt.NDArray[np.float32]:
     array = values.detach().cpu().numpy().astype(np.float32)
     peak = float(array.max()) if array.size else 0.0
     return array / peak if peak > 0 else array
+
+
+def _check_shape(chain: LayerChain, x: torch.Tensor) -> None:
+    """Run two examples through the chain: the data's shape must fit every layer (a conv net needs images)."""
+    try:
+        with torch.no_grad():
+            chain.logits(x[:2])
+    except RuntimeError as exc:
+        raise DataError(
+            f"data: examples of shape {tuple(x.shape[1:])} do not fit the model ({str(exc).splitlines()[0]})"
+        ) from exc
 
 
 def _default_device() -> torch.device:

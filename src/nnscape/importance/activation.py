@@ -6,8 +6,9 @@ edge importance × the source node's importance, is then ``|w|`` × that spread 
 Spread is measured against the mean over all training examples, ``sqrt(mean_k (a_j − mean_all a_j)²)``: the
 bias can absorb a constant, so a node that is constant over the data set (a black border pixel, a dead ReLU)
 scores 0, and a node that is switched on or off by class k scores high for k even when it is constant within
-class k. One pass over the data, no training (the product of weight magnitude and activation is the pruning
-criterion of Molchanov et al. 2017 without the gradient).
+class k. A convolution's channel counts each of its positions as a sample. One pass over the data, no
+training (the product of weight magnitude and activation is the pruning criterion of Molchanov et al. 2017
+without the gradient).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import threading
 
 import torch
 
-from nnscape.importance.method import MethodResult, class_means, linear_inputs
-from nnscape.intake import MlpChain
+from nnscape.importance.method import MethodResult, class_means, layer_inputs
+from nnscape.intake import LayerChain
 from nnscape.progress import ProgressCallback
 
 __all__ = ["NAME", "node_importance"]
@@ -27,7 +28,7 @@ NAME = "activation"
 
 @torch.no_grad()
 def node_importance(
-    chain: MlpChain,
+    chain: LayerChain,
     x: torch.Tensor,
     y: torch.Tensor,
     *,
@@ -36,13 +37,13 @@ def node_importance(
     progress: ProgressCallback | None,
     cancel: threading.Event | None,
 ) -> MethodResult:
-    """Per-class spread of every Linear input around its overall mean (see the module docstring)."""
+    """Per-class spread of every node entering a layer around its overall mean (see the module docstring)."""
     del seed  # deterministic: nothing is drawn
     n_classes = chain.layer_sizes[-1]
 
     def moments(x_chunk: torch.Tensor, y_chunk: torch.Tensor) -> list[torch.Tensor]:
-        inputs, _ = linear_inputs(chain, x_chunk)
-        return [*inputs, *(a.square() for a in inputs)]
+        inputs, _ = layer_inputs(chain, x_chunk)  # a channel's positions are samples of it
+        return [*(a.mean(dim=2) for a in inputs), *(a.square().mean(dim=2) for a in inputs)]
 
     means = class_means(moments, x, y, n_classes=n_classes, device=device, progress=progress, cancel=cancel)
     weights = torch.bincount(y, minlength=n_classes).to(device, torch.float64)[:, None] / y.shape[0]

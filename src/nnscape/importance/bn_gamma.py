@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import threading
+from dataclasses import replace
 from typing import Literal
 
 import torch
@@ -39,7 +40,7 @@ import torch.nn.functional as F  # noqa: N812
 
 from nnscape.errors import ConfigError
 from nnscape.importance.method import MethodResult
-from nnscape.intake import MlpChain
+from nnscape.intake import LayerChain
 from nnscape.progress import ProgressCallback, check_cancelled, report
 
 __all__ = [
@@ -63,7 +64,7 @@ LABEL_CLASS, LABEL_REST = 0, 1
 
 
 def node_importance(
-    chain: MlpChain,
+    chain: LayerChain,
     x: torch.Tensor,
     y: torch.Tensor,
     *,
@@ -91,7 +92,7 @@ def node_importance(
 
 
 def fine_tune_gammas(
-    chain: MlpChain,
+    chain: LayerChain,
     x: torch.Tensor,
     y: torch.Tensor,
     *,
@@ -107,7 +108,8 @@ def fine_tune_gammas(
 ) -> tuple[list[torch.Tensor], float]:
     """Train the γ's of all classes at once; returns ``[(C, n_l) float32 CPU tensors per layer], final loss``.
 
-    ``x`` is ``(n, n_0) float32``, ``y`` ``(n,) int64`` with every class ``0..C-1`` present,
+    ``x`` is ``(n, *input shape) float32`` (``(n, n_0)`` for an MLP, ``(n, channels, *positions)`` for a
+    convolutional chain), ``y`` ``(n,) int64`` with every class ``0..C-1`` present,
     ``C = chain.layer_sizes[-1]``. The final loss is the mean over the last epoch of the summed per-class loss.
     """
     sizes = chain.layer_sizes
@@ -118,9 +120,10 @@ def fine_tune_gammas(
     generator = torch.Generator().manual_seed(seed)
 
     inputs = x.to(device)
-    weights = [w.to(device) for w in chain.weights]
-    biases = [b.to(device) for b in chain.biases]
-    pre = [[function.to(device) for function in functions] for functions in chain.pre]
+    chain = replace(
+        chain, weights=tuple(w.to(device) for w in chain.weights), biases=tuple(b.to(device) for b in chain.biases),
+        pre=tuple(tuple(function.to(device) for function in functions) for functions in chain.pre),
+    )  # fmt: skip
     gammas = [torch.ones(n_classes, n, device=device, requires_grad=True) for n in sizes[:-1]]
     optimizer = torch.optim.Adam(gammas, lr=lr)
     classes = torch.arange(n_classes, device=device)
@@ -132,14 +135,18 @@ def fine_tune_gammas(
         for step in range(steps):
             check_cancelled(cancel)
             batch = slice(step * batch_size, (step + 1) * batch_size)
-            # (B, C, n_0): row b holds example b of every class's own mini-batch. Seen as (B, C·n_l), the
-            # per-class batch norm is a plain training-mode batch norm over C·n_l channels (one fused kernel).
-            h = inputs[index[batch]]
-            for functions, gamma, weight, bias in zip(pre, gammas, weights, biases, strict=True):
-                for function in functions:
+            # (B·C, …): row b·C + k holds example b of class k's own mini-batch, so every layer is one GEMM or
+            # convolution over all classes. Seen as (B, C·n_l, …), the per-class batch norm is a plain
+            # training-mode batch norm over C·n_l channels (one fused kernel).
+            h = inputs[index[batch]].flatten(0, 1)
+            for layer, gamma in enumerate(gammas):
+                h = chain.flatten_before_nodes(layer, h)
+                for function in chain.pre[layer]:
                     h = function(h)
-                normed = F.batch_norm(h.flatten(1), None, None, gamma.flatten(), None, True, 0.0, BN_EPS)
-                h = torch.matmul(normed.view(h.shape), weight.T) + bias  # one GEMM over all classes
+                grouped = h.reshape(batch_size, -1, *h.shape[2:])
+                h = F.batch_norm(grouped, None, None, gamma.flatten(), None, True, 0.0, BN_EPS).view(h.shape)
+                h = chain.apply(layer, chain.flatten_after_nodes(layer, h))
+            h = h.view(batch_size, n_classes, n_classes)
             own = h[:, classes, classes]  # (B, C): class k's logit in class k's batch
             two_way = torch.stack([own, h.sum(dim=2) - own], dim=2)
             cross_entropy = F.cross_entropy(two_way.flatten(0, 1), labels[batch].flatten(), reduction="sum")

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torch.nn.functional as F  # noqa: N812
 
-from nnscape.intake import MlpChain
+from nnscape.intake import LayerChain
 from nnscape.progress import ProgressCallback, check_cancelled, report
 
-__all__ = ["CHUNK", "PHASE", "Method", "MethodResult", "class_means", "linear_inputs"]
+__all__ = ["CHUNK", "PHASE", "Method", "MethodResult", "class_means", "layer_inputs"]
 
 # Examples per forward pass in the methods that read activations: bounds memory (60 000 MNIST images at once
 # would hold ~200 MB per layer) while keeping each matrix product large.
@@ -40,19 +39,22 @@ class MethodResult:
 Method = Callable[..., MethodResult]
 
 
-def linear_inputs(chain: MlpChain, x: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
-    """The input of every Linear layer and the logits for ``(n, n_0)`` inputs ``x`` (inference semantics).
+def layer_inputs(chain: LayerChain, x: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """The nodes entering every layer, and the logits, for inputs ``x`` ``(n, *input shape)`` (inference).
 
-    Returns ``[(n, n_l) per Linear l]`` (``x`` itself after layer 0's element-wise functions, then each hidden
-    layer after its activation) and the ``(n, C)`` logits; autograd follows them when ``x`` requires grad.
+    Returns ``[(n, n_l, positions_l) per layer l]`` — the features of a Linear (1 position), the channels of a
+    convolution or of a flatten bridge with their positions — after the layer's ``pre`` functions, and the
+    ``(n, C)`` logits; autograd follows them when ``x`` requires grad.
     """
     inputs = []
     h = x
-    for functions, weight, bias in zip(chain.pre, chain.weights, chain.biases, strict=True):
+    for layer, functions in enumerate(chain.pre):
+        h = chain.flatten_before_nodes(layer, h)
         for function in functions:
             h = function(h)
-        inputs.append(h)
-        h = F.linear(h, weight.to(h.device), bias.to(h.device))
+        nodes = h.reshape(h.shape[0], h.shape[1], -1)
+        inputs.append(nodes)
+        h = chain.apply(layer, chain.flatten_after_nodes(layer, nodes.view(h.shape)))  # gradients reach ``nodes``
     return inputs, h
 
 
@@ -68,7 +70,7 @@ def class_means(
 ) -> list[torch.Tensor]:
     """Mean over each class's examples of per-example values, in one pass over the data in chunks.
 
-    ``values(x_chunk, y_chunk)`` maps ``(b, n_0)`` inputs and ``(b,)`` labels (on ``device``) to tensors of
+    ``values(x_chunk, y_chunk)`` maps ``(b, *input shape)`` inputs and ``(b,)`` labels (on ``device``) to tensors of
     shape ``(b, m_i)``; returns ``[(C, m_i) float64]``: row k is the mean over the examples of class k (every
     class has examples). Reports one progress event per chunk and stops with Cancelled when asked.
     """

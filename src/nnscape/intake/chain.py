@@ -1,15 +1,23 @@
-"""The chain a model is read into, and batch-norm folding: steps in forward order become ``pre + Linear`` groups.
+"""The chain a model is read into, and batch-norm folding: steps in forward order become ``pre + layer`` groups.
 
-An existing BatchNorm is used with its running statistics (inference semantics) and folded into the adjacent
-Linear — into the one before it when it directly follows a Linear (the usual Linear → BN → activation), else
-into the one after it — so that edge weights are the weights the model really applies. A BN between two
-element-wise functions stays in the chain as a per-feature affine step.
+A chain is ``x → pre[0] → layer 0 → pre[1] → layer 1 → … → logits`` where every layer is a Linear or a
+convolution (Conv1d/Conv2d, groups included) and every ``pre`` function keeps the channels apart (element-wise
+activations, pooling, a per-channel affine). The nodes nnscape draws are the *channels* entering each layer:
+the features of a Linear, the channels of a convolution, and for a Linear that reads the flattened output of a
+convolution (the "bridge") the channels before flattening.
+
+An existing batch norm (BatchNorm1d/2d) is used with its running statistics (inference semantics) and folded
+into the adjacent layer — into the one before it when it directly follows a layer (the usual layer → BN →
+activation), else into the one after it where that is exact (a Linear, or an ungrouped convolution without
+padding: padding would add zeros the shift never reaches) — so that edge weights are the weights the model
+really applies. Any other BN stays in the chain as a per-channel affine step.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F  # noqa: N812
@@ -17,47 +25,115 @@ from torch import nn
 
 from nnscape.errors import ModelError
 
-__all__ = ["Affine", "MlpChain", "Step", "build_chain", "cpu_copy", "unsupported"]
+__all__ = ["Affine", "Conv", "LayerChain", "Step", "build_chain", "cpu_copy", "unsupported"]
 
-StepKind = Literal["linear", "affine", "elementwise", "output"]
+StepKind = Literal["linear", "conv", "affine", "elementwise", "pool", "flatten", "output"]
+SUPPORTED = "Linear, Conv1d/Conv2d, element-wise activations, pooling, Dropout, Flatten, Identity and BatchNorm1d/2d"
 
 
 @dataclass(frozen=True)
-class MlpChain:
-    """A model read as ``x → pre[0] → Linear 0 → pre[1] → Linear 1 → … → logits``.
+class Conv:
+    """How a convolution layer applies its weight ``(out, in / groups, *kernel)``."""
+
+    dims: int
+    stride: tuple[int, ...]
+    padding: tuple[int, ...] | str
+    dilation: tuple[int, ...]
+    groups: int
+
+    def __call__(self, h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        convolve = F.conv1d if self.dims == 1 else F.conv2d
+        return convolve(h, weight, bias, self.stride, self.padding, self.dilation, self.groups)
+
+    @property
+    def padded(self) -> bool:
+        return self.padding != "valid" and (isinstance(self.padding, str) or any(self.padding))
+
+
+@dataclass(frozen=True)
+class LayerChain:
+    """A model read as ``x → pre[0] → layer 0 → pre[1] → layer 1 → … → logits``.
 
     Attributes
     ----------
     names : tuple of str
-        Qualified name of each Linear layer in the model.
-    linears : tuple of nn.Linear
-        The model's own Linear modules (or wrappers sharing the tensors of a functional ``linear``).
-    weights : tuple of (n_{l+1}, n_l) float32 CPU tensors
-        Detached copies of the weights, existing batch norms folded in.
-    biases : tuple of (n_{l+1},) float32 CPU tensors
+        Qualified name of each layer in the model.
+    modules : tuple of nn.Module
+        The model's own Linear/Conv modules (or wrappers sharing the tensors of a functional call).
+    weights : tuple of float32 CPU tensors
+        Detached copies of the weights, batch norms folded in: ``(out, in)`` for a Linear, ``(out, in / groups,
+        *kernel)`` for a convolution.
+    biases : tuple of (out,) float32 CPU tensors
         Detached copies of the biases (zeros where a layer has none), batch norms folded in.
     pre : tuple of tuples of nn.Module
-        Element-wise functions applied to the input of Linear ``l``; they act on any shape ``(..., n_l)``.
+        Functions applied to the input of layer ``l``; they keep channels apart and act on ``(n, channels,
+        *positions)`` or ``(n, features)``.
+    convs : tuple of (Conv or None)
+        How each convolution applies its weight; ``None`` for a Linear.
+    channels : tuple of int
+        Nodes entering each layer: features of a Linear, channels of a convolution or of a bridge.
+    bridges : tuple of bool
+        Whether each layer is a Linear reading the flattened channels of a convolution (``in = channels ×
+        positions``; 1 position after global pooling).
     """
 
     names: tuple[str, ...]
-    linears: tuple[nn.Linear, ...]
+    modules: tuple[nn.Module, ...]
     weights: tuple[torch.Tensor, ...]
     biases: tuple[torch.Tensor, ...]
     pre: tuple[tuple[nn.Module, ...], ...]
+    convs: tuple[Conv | None, ...] = field(default=())
+    channels: tuple[int, ...] = field(default=())
+    bridges: tuple[bool, ...] = field(default=())
 
     @property
     def layer_sizes(self) -> list[int]:
         """Nodes per layer, input first: ``[n_0, n_1, …, n_outputs]``."""
-        return [int(self.weights[0].shape[1])] + [int(w.shape[0]) for w in self.weights]
+        return [*self.channels, int(self.weights[-1].shape[0])]
 
-    def logits(self, x: torch.Tensor) -> torch.Tensor:
-        """``(..., n_outputs)`` logits of flat inputs ``x`` of shape ``(..., n_0)`` (inference semantics)."""
+    @property
+    def is_mlp(self) -> bool:
+        """Whether every layer is a Linear on plain features (no convolution)."""
+        return all(conv is None for conv in self.convs)
+
+    def positions(self, layer: int) -> int:
+        """Input positions each edge of layer ``layer`` aggregates: kernel size, flattened positions, or 1."""
+        weight = self.weights[layer]
+        if self.convs[layer] is not None:
+            return math.prod(weight.shape[2:])
+        return int(weight.shape[1]) // self.channels[layer]
+
+    def apply(self, layer: int, h: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+        """Layer ``layer`` on its input ``h`` (after ``pre`` and the input's flattening), with ``weight`` if given."""
+        weight = self.weights[layer] if weight is None else weight
+        bias = self.biases[layer].to(h.device)
+        conv = self.convs[layer]
+        if conv is None:
+            return F.linear(h, weight.to(h.device), bias)
+        return conv(h, weight.to(h.device), bias)
+
+    def flatten_before_nodes(self, layer: int, h: torch.Tensor) -> torch.Tensor:
+        """A plain Linear's input flattened to its features (MLPs take images too); others as they are."""
+        if self.convs[layer] is None and not self.bridges[layer] and h.ndim > 2:
+            return h.flatten(1)
+        return h
+
+    def flatten_after_nodes(self, layer: int, h: torch.Tensor) -> torch.Tensor:
+        """A bridge's channels flattened into its Linear's features."""
+        return h.flatten(1) if self.bridges[layer] else h
+
+    def logits(self, x: torch.Tensor, weights: tuple[torch.Tensor, ...] | None = None) -> torch.Tensor:
+        """``(n, n_outputs)`` logits of inputs ``x`` ``(n, *input shape)`` (inference semantics).
+
+        ``weights`` replaces the chain's weights (same shapes), e.g. masked copies.
+        """
         h = x
-        for pre, weight, bias in zip(self.pre, self.weights, self.biases, strict=True):
+        for layer, pre in enumerate(self.pre):
+            h = self.flatten_before_nodes(layer, h)
             for function in pre:
                 h = function(h)
-            h = F.linear(h, weight.to(h.device), bias.to(h.device))
+            h = self.flatten_after_nodes(layer, h)
+            h = self.apply(layer, h, None if weights is None else weights[layer])
         return h
 
 
@@ -67,14 +143,15 @@ class Step:
 
     kind: StepKind
     name: str
-    linear: nn.Linear | None = None
-    function: nn.Module | None = None
-    scale: torch.Tensor | None = None
+    module: nn.Module | None = None  # linear and conv: the module whose weight and bias are read
+    conv: Conv | None = None
+    function: nn.Module | None = None  # elementwise and pool
+    scale: torch.Tensor | None = None  # affine
     shift: torch.Tensor | None = None
 
 
 class Affine(nn.Module):
-    """A frozen per-feature ``x * scale + shift`` (an inference-mode BatchNorm1d that could not be folded)."""
+    """A frozen per-channel ``x * scale + shift`` (an inference-mode batch norm that could not be folded)."""
 
     def __init__(self, scale: torch.Tensor, shift: torch.Tensor):
         super().__init__()
@@ -85,7 +162,8 @@ class Affine(nn.Module):
         scale, shift = self.scale, self.shift
         assert isinstance(scale, torch.Tensor)
         assert isinstance(shift, torch.Tensor)
-        return x * scale + shift
+        shape = (-1,) + (1,) * (x.ndim - 2)  # channels on dim 1, then positions
+        return x * scale.view(shape) + shift.view(shape)
 
 
 def cpu_copy(tensor: torch.Tensor) -> torch.Tensor:
@@ -95,18 +173,17 @@ def cpu_copy(tensor: torch.Tensor) -> torch.Tensor:
 
 def unsupported(name: str, type_name: str) -> ModelError:
     """The one refusal of a layer no reader handles."""
-    return ModelError(
-        f"layer {name!r} ({type_name}) is not supported: nnscape reads chains of Linear layers with element-wise "
-        "activations, Dropout, Flatten, Identity and BatchNorm1d"
-    )
+    return ModelError(f"layer {name!r} ({type_name}) is not supported: nnscape reads chains of {SUPPORTED}")
 
 
-def build_chain(steps: list[Step], model_name: str) -> MlpChain:
-    """Group the steps into ``pre[l] + Linear l``, folding batch norms into the adjacent Linear."""
-    linear_positions = [i for i, step in enumerate(steps) if step.kind == "linear"]
-    if not linear_positions:
-        raise ModelError(f"{model_name}: no Linear layer found; nnscape needs at least one")
-    last = linear_positions[-1]
+def build_chain(steps: list[Step], model_name: str) -> LayerChain:
+    """Group the steps into ``pre[l] + layer l``, folding batch norms into the adjacent layer."""
+    layer_positions = [i for i, step in enumerate(steps) if step.kind in ("linear", "conv")]
+    if not layer_positions:
+        raise ModelError(f"{model_name}: no Linear or convolution layer found; nnscape needs at least one")
+    last = layer_positions[-1]
+    if steps[last].kind != "linear":
+        raise ModelError(f"layer {steps[last].name!r}: the class logits must come from a Linear layer")
     for step in steps[last + 1 :]:
         if step.kind == "affine" and steps[last + 1] is step:
             continue  # folded into the output layer below
@@ -115,53 +192,111 @@ def build_chain(steps: list[Step], model_name: str) -> MlpChain:
     for step in steps[:last]:
         if step.kind == "output":
             raise ModelError(f"layer {step.name!r} (softmax) is only allowed after the last Linear layer")
-
-    names: list[str] = []
-    linears: list[nn.Linear] = []
-    weights: list[torch.Tensor] = []
-    biases: list[torch.Tensor] = []
-    pre: list[tuple[nn.Module, ...]] = []
-    pending: list[nn.Module] = []
-    forward_fold: tuple[torch.Tensor, torch.Tensor] | None = None  # a BN just before the next Linear
+    builder = _Builder()
     for index, step in enumerate(steps):
         previous = steps[index - 1] if index else None
         following = steps[index + 1] if index + 1 < len(steps) else None
-        if step.kind == "linear":
-            assert step.linear is not None
-            weight = cpu_copy(step.linear.weight)
-            bias = cpu_copy(step.linear.bias) if step.linear.bias is not None else torch.zeros(weight.shape[0])
-            if forward_fold is not None:  # W (s x + t) + b = (W diag s) x + (W t + b)
-                scale, shift = forward_fold
-                bias = bias + weight @ shift
-                weight = weight * scale
-                forward_fold = None
-            names.append(step.name)
-            linears.append(step.linear)
-            weights.append(weight)
-            biases.append(bias)
-            pre.append(tuple(pending))
-            pending = []
+        builder.add(step, previous, following, last_layer=index >= last)
+    return builder.chain()
+
+
+class _Builder:
+    """Collects the layers of a chain, in order, while folding batch norms."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.modules: list[nn.Module] = []
+        self.weights: list[torch.Tensor] = []
+        self.biases: list[torch.Tensor] = []
+        self.pre: list[tuple[nn.Module, ...]] = []
+        self.convs: list[Conv | None] = []
+        self.channels: list[int] = []
+        self.bridges: list[bool] = []
+        self.pending: list[nn.Module] = []
+        self.flattened = False  # a flatten since the last convolution
+        self.forward_fold: tuple[torch.Tensor, torch.Tensor] | None = None  # a BN just before the next layer
+
+    def add(self, step: Step, previous: Step | None, following: Step | None, *, last_layer: bool) -> None:
+        if step.kind in ("linear", "conv"):
+            self._layer(step)
         elif step.kind == "affine":
             assert step.scale is not None
             assert step.shift is not None
-            if previous is not None and previous.kind == "linear":  # s (W x + b) + t
-                weights[-1] = weights[-1] * step.scale[:, None]
-                biases[-1] = biases[-1] * step.scale + step.shift
-            elif following is not None and following.kind == "linear":
-                forward_fold = (step.scale, step.shift)
+            if previous is not None and previous.kind in ("linear", "conv"):  # s (W x + b) + t
+                shape = (-1,) + (1,) * (self.weights[-1].ndim - 1)
+                self.weights[-1] = self.weights[-1] * step.scale.view(shape)
+                self.biases[-1] = self.biases[-1] * step.scale + step.shift
+            elif following is not None and _folds_forward(following):
+                self.forward_fold = (step.scale, step.shift)
             else:
-                pending.append(Affine(step.scale, step.shift))
-        elif step.kind == "elementwise" and index < last:
+                self.pending.append(Affine(step.scale, step.shift))
+        elif step.kind == "flatten":
+            self.flattened = True
+        elif step.kind in ("elementwise", "pool") and not last_layer:
             assert step.function is not None
-            pending.append(step.function)
-    _check_sizes(names, weights)
-    return MlpChain(tuple(names), tuple(linears), tuple(weights), tuple(biases), tuple(pre))
+            self.pending.append(step.function)
 
+    def _layer(self, step: Step) -> None:
+        module = step.module
+        assert module is not None
+        weight = cpu_copy(module.weight)  # type: ignore[arg-type]
+        bias_value: Any = module.bias
+        bias = cpu_copy(bias_value) if bias_value is not None else torch.zeros(weight.shape[0])
+        if self.forward_fold is not None:  # W (s x + t) + b = (W diag s) x + (W t + b)
+            scale, shift = self.forward_fold
+            shape = (1, -1) + (1,) * (weight.ndim - 2)
+            bias = bias + (weight * shift.view(shape)).flatten(1).sum(dim=1)
+            weight = weight * scale.view(shape)
+            self.forward_fold = None
+        channels = self._input_channels(step, weight)
+        self.names.append(step.name)
+        self.modules.append(module)
+        self.weights.append(weight)
+        self.biases.append(bias)
+        self.pre.append(tuple(self.pending))
+        self.convs.append(step.conv)
+        self.channels.append(channels)
+        self.bridges.append(step.conv is None and bool(self.convs[:-1]) and self.convs[-2] is not None)
+        self.pending = []
+        if step.kind == "conv":
+            self.flattened = False
 
-def _check_sizes(names: list[str], weights: list[torch.Tensor]) -> None:
-    for layer in range(1, len(weights)):
-        if weights[layer].shape[1] != weights[layer - 1].shape[0]:
+    def _input_channels(self, step: Step, weight: torch.Tensor) -> int:
+        if step.conv is not None:
+            return int(weight.shape[1]) * step.conv.groups
+        features = int(weight.shape[1])
+        after_conv = bool(self.convs) and self.convs[-1] is not None
+        if not after_conv:
+            return features
+        if not self.flattened:
             raise ModelError(
-                f"layer {names[layer]!r} takes {weights[layer].shape[1]} inputs but {names[layer - 1]!r} gives "
-                f"{weights[layer - 1].shape[0]}; nnscape needs consecutive Linear layers to fit"
+                f"layer {step.name!r} (Linear) follows a convolution without a flatten; nnscape reads a Linear on "
+                "flattened (or globally pooled and flattened) channels"
             )
+        channels = int(self.weights[-1].shape[0])
+        if features % channels:
+            raise ModelError(
+                f"layer {step.name!r} takes {features} inputs, not a multiple of the {channels} channels of "
+                f"{self.names[-1]!r}"
+            )
+        return channels
+
+    def chain(self) -> LayerChain:
+        for layer in range(1, len(self.weights)):
+            given = int(self.weights[layer - 1].shape[0])
+            if self.channels[layer] != given:
+                raise ModelError(
+                    f"layer {self.names[layer]!r} takes {self.channels[layer]} channels or inputs but "
+                    f"{self.names[layer - 1]!r} gives {given}; nnscape needs consecutive layers to fit"
+                )
+        return LayerChain(
+            tuple(self.names), tuple(self.modules), tuple(self.weights), tuple(self.biases), tuple(self.pre),
+            tuple(self.convs), tuple(self.channels), tuple(self.bridges),
+        )  # fmt: skip
+
+
+def _folds_forward(step: Step) -> bool:
+    """Whether a batch norm right before ``step`` folds into it exactly."""
+    if step.kind == "linear":
+        return True
+    return step.kind == "conv" and step.conv is not None and step.conv.groups == 1 and not step.conv.padded

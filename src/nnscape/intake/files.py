@@ -1,6 +1,7 @@
-"""File loading: TorchScript, torch.export ``.pt2`` and nnscape checkpoints, never unpickling an entry.
+"""File loading: TorchScript, torch.export ``.pt2``, ONNX and nnscape checkpoints, never unpickling an entry.
 
-The kind is recognised by the zip archive's contents, not the file name.
+The kind is recognised by the zip archive's contents, not the file name; a file that is not a zip archive is
+read as ONNX when it is named ``.onnx`` (:mod:`nnscape.intake.onnx_file`).
 
 - A checkpoint is read with ``torch.load(weights_only=True)``, which refuses anything but tensors and plain values.
 - A ``.pt2`` archive is rebuilt in memory before torch sees it, because torch's export loader unpickles
@@ -28,6 +29,7 @@ from torch import nn
 
 from nnscape.errors import ModelError
 from nnscape.intake.factory import model_from_checkpoint
+from nnscape.intake.onnx_file import load_onnx
 
 __all__ = ["MAX_ARCHIVE_BYTES", "load_model", "safe_export_archive"]
 
@@ -44,17 +46,22 @@ _SAMPLE_INPUTS = f"data/sample_inputs/{PROGRAM}.pt"
 
 
 def load_model(path: str | os.PathLike[str]) -> nn.Module:
-    """Load a TorchScript file, a ``torch.export`` ``.pt2`` file or an nnscape checkpoint, never unpickling.
+    """Load a TorchScript file, a ``torch.export`` ``.pt2`` file, an ONNX file or an nnscape checkpoint, never
+    unpickling or executing anything from the file.
 
-    The model is checked with :func:`nnscape.intake.mlp_chain` before it is returned.
+    The model is checked with :func:`nnscape.intake.layer_chain` before it is returned.
     """
-    from nnscape.intake import mlp_chain
+    from nnscape.intake import layer_chain
 
     file = Path(path)
     if not file.is_file():
         raise ModelError(f"{file}: no such model file")
     if not zipfile.is_zipfile(file):
-        raise ModelError(f"{file}: not a PyTorch model file (expected a TorchScript, .pt2 or nnscape checkpoint)")
+        if file.suffix.lower() == ".onnx":
+            return load_onnx(file)
+        raise ModelError(
+            f"{file}: not a model file nnscape reads (expected a TorchScript, .pt2, .onnx or nnscape checkpoint)"
+        )
     try:
         with zipfile.ZipFile(file) as archive:
             names = archive.namelist()
@@ -80,7 +87,7 @@ def load_model(path: str | os.PathLike[str]) -> nn.Module:
         raise
     except Exception as exc:  # torch raises many types for corrupt archives; one message for all of them
         raise ModelError(f"{file}: cannot load the {kind} model: {str(exc).splitlines()[0]}") from exc
-    mlp_chain(model)
+    layer_chain(model)
     return model
 
 

@@ -18,6 +18,7 @@ from nnscape.errors import ModelError
 from nnscape.intake.chain import Step
 from nnscape.intake.layers import module_step, node_step
 from nnscape.intake.layers.registry import describe
+from nnscape.intake.onnx_file import OnnxModel
 
 __all__ = ["graph_steps", "model_steps", "script_steps"]
 
@@ -26,6 +27,8 @@ HELPER_METHODS = frozenset({"size", "dim"})  # shape queries feeding a view/resh
 
 def model_steps(model: nn.Module) -> list[Step]:
     """The steps of any supported model, in forward order."""
+    if isinstance(model, OnnxModel):
+        return list(model.steps)
     return script_steps(model) if isinstance(model, torch.jit.ScriptModule) else graph_steps(model)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from nnscape.config import ProcessingConfig
-from nnscape.errors import ConfigError
+from nnscape.errors import ConfigError, NnscapeError
 from nnscape.layout import grid_layout, layer_z
 from nnscape.network import Network
 from nnscape.processing.edges import bundle_edges
@@ -46,6 +46,14 @@ def process(
     started = time.perf_counter()
     config = config or ProcessingConfig()
     network.validate()
+    skips = network.edge_span > 1
+    if skips.any():
+        # Each gap is bundled in its own box; an edge crossing several gaps has no box yet.
+        e = int(np.argmax(skips))
+        raise NnscapeError(
+            f"edge {e} skips from layer {int(network.edge_layer[e])} over {int(network.edge_span[e]) - 1} "
+            "layer(s); processing does not bundle skip edges yet (the viewer shows the network unprocessed)"
+        )
     target = _device(device)
     sizes = network.layer_sizes.tolist()
 

@@ -8,6 +8,7 @@ of large processed files stays fast after the first look, while each file is sti
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -21,6 +22,8 @@ from nnscape.network import Network
 from nnscape.server.errors import ClientError
 
 __all__ = ["SUFFIX", "NetworkFolder", "check_new_name", "check_plain_name", "processed_name", "with_suffix"]
+
+log = logging.getLogger(__name__)
 
 SUFFIX = ".nnscape"
 PROCESSED_SUFFIX = ".processed"
@@ -102,6 +105,9 @@ class NetworkFolder:
             info = summarize(load(path, name=name))
         except NnscapeError as exc:
             summary = base | {"broken": True, "error": str(exc)}
+        except Exception as exc:  # one unreadable file must never take the whole list down
+            log.exception("summarizing %s failed", name)
+            summary = base | {"broken": True, "error": f"{name}: cannot be read ({type(exc).__name__})"}
         else:
             summary = base | {key: info[key] for key in _LIST_FIELDS} | {"broken": False}
         with self._cache_lock:
@@ -132,7 +138,17 @@ class NetworkFolder:
         return visible and path.is_file() and path.resolve().parent == self.root
 
 
-_LIST_FIELDS = ("kind", "layer_sizes", "classes", "class_names", "edges", "pruned_edges", "samples")
+_LIST_FIELDS = (
+    "kind",
+    "layer_sizes",
+    "layer_names",
+    "layer_kinds",
+    "classes",
+    "class_names",
+    "edges",
+    "pruned_edges",
+    "samples",
+)
 
 
 def check_plain_name(name: str) -> None:

@@ -17,8 +17,15 @@ export async function downloadScreenshot(viewer: Viewer, state: ViewerState): Pr
   setTimeout(() => URL.revokeObjectURL(link.href), 0);
 }
 
-export function bindKeys(viewer: Viewer, state: ViewerState, onError: (error: unknown) => void): void {
-  window.addEventListener("keydown", (event) => {
+/** Keys heard on `target` (the window, or a widget's element); returns what removes the listener. */
+export function bindKeys(
+  target: EventTarget,
+  viewer: Viewer,
+  state: ViewerState,
+  onError: (error: unknown) => void,
+): () => void {
+  const onKey = (event: Event): void => {
+    if (!(event instanceof KeyboardEvent)) return;
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.target instanceof HTMLElement && TYPING.has(event.target.tagName)) return;
     const key = event.key.toLowerCase();
@@ -27,20 +34,28 @@ export function bindKeys(viewer: Viewer, state: ViewerState, onError: (error: un
     else if (/^[0-9]$/.test(key) && Number(key) < PRESET_COUNT) viewer.setPreset(Number(key));
     else return;
     event.preventDefault();
-  });
+  };
+  target.addEventListener("keydown", onKey);
+  return () => target.removeEventListener("keydown", onKey);
 }
 
-export function bindDrop(loader: NetworkLoader): void {
-  const body = document.body;
-  window.addEventListener("dragover", (event) => {
-    event.preventDefault();
-    body.classList.add("dragging");
-  });
-  window.addEventListener("dragleave", () => body.classList.remove("dragging"));
-  window.addEventListener("drop", (event) => {
-    event.preventDefault();
-    body.classList.remove("dragging");
-    const file = event.dataTransfer?.files[0];
-    if (file !== undefined) void loader.fromFile(file);
-  });
+/** Files dropped on `target` load; `marked` gets the class "dragging" meanwhile. Returns the unbinding. */
+export function bindDrop(target: EventTarget, marked: HTMLElement, loader: NetworkLoader): () => void {
+  const listeners: Record<string, (event: Event) => void> = {
+    dragover: (event) => {
+      event.preventDefault();
+      marked.classList.add("dragging");
+    },
+    dragleave: () => marked.classList.remove("dragging"),
+    drop: (event) => {
+      event.preventDefault();
+      marked.classList.remove("dragging");
+      const file = event instanceof DragEvent ? event.dataTransfer?.files[0] : undefined;
+      if (file !== undefined) void loader.fromFile(file);
+    },
+  };
+  for (const [type, listener] of Object.entries(listeners)) target.addEventListener(type, listener);
+  return () => {
+    for (const [type, listener] of Object.entries(listeners)) target.removeEventListener(type, listener);
+  };
 }

@@ -1,6 +1,6 @@
 /**
- * Network panel: the server folder's files (load, refresh), a local file (picker, drag-and-drop), saving the
- * shown file, and generating a random network from an editable layer list.
+ * Network panel: a local file (picker, drag-and-drop) and saving the shown file; with a server also its
+ * folder's files (load, refresh) and generating a random network there from an editable layer list.
  */
 
 import type { Controller, GUI } from "lil-gui";
@@ -14,15 +14,6 @@ const NEW_LAYER_SIZE = 16;
 const MIN_LAYERS = 2;
 const FILE_EXTENSION = ".nnscape";
 
-/** The file to show first: the newest processed file, else the newest file, else none. */
-export function newestProcessed(entries: readonly NetworkEntry[]): string | null {
-  const usable = entries.filter((e) => e.broken !== true);
-  const newer = (best: NetworkEntry | undefined, e: NetworkEntry): NetworkEntry | undefined =>
-    best === undefined || (e.modified ?? 0) > (best.modified ?? 0) ? e : best;
-  const newest = (list: NetworkEntry[]): NetworkEntry | undefined => list.reduce(newer, undefined);
-  return (newest(usable.filter((e) => e.kind === "processed")) ?? newest(usable))?.name ?? null;
-}
-
 function describe(entry: NetworkEntry): string {
   if (entry.broken === true) return `${entry.name} (broken: ${entry.error ?? "unreadable"})`;
   const layers = entry.layer_sizes?.join("-") ?? "?";
@@ -33,8 +24,8 @@ export class NetworkPanel {
   entries: NetworkEntry[] = [];
   private readonly folder: GUI;
   private readonly selection = { file: "" };
-  private fileController: Controller;
-  private readonly layersFolder: GUI;
+  private fileController: Controller | null = null;
+  private layersFolder: GUI | null = null;
   private readonly generator = { layers: [...DEFAULT_LAYERS], classes: 0, seed: 0, name: "" };
   private readonly picker: HTMLInputElement;
 
@@ -43,11 +34,14 @@ export class NetworkPanel {
     private readonly state: ViewerState,
     private readonly loader: NetworkLoader,
     private readonly status: Status,
+    server: boolean,
   ) {
     this.folder = gui.addFolder("Network");
-    this.fileController = this.folder.add(this.selection, "file", { "(none)": "" }).name("file");
-    this.folder.add({ load: () => void this.loadSelected() }, "load").name("Load selected");
-    this.folder.add({ refresh: () => void this.refresh() }, "refresh").name("Refresh list");
+    if (server) {
+      this.fileController = this.folder.add(this.selection, "file", { "(none)": "" }).name("file");
+      this.folder.add({ load: () => void this.loadSelected() }, "load").name("Load selected");
+      this.folder.add({ refresh: () => void this.refresh() }, "refresh").name("Refresh list");
+    }
     this.picker = document.createElement("input");
     this.picker.type = "file";
     this.picker.accept = FILE_EXTENSION;
@@ -57,10 +51,13 @@ export class NetworkPanel {
       if (file !== undefined) void this.loader.fromFile(file);
       this.picker.value = "";
     });
-    document.body.appendChild(this.picker);
+    this.folder.domElement.appendChild(this.picker); // goes with the panel (a widget's panel is disposed)
     this.folder.add({ open: () => this.picker.click() }, "open").name("Open local file … (or drop one)");
     this.folder.add({ save: () => this.save() }, "save").name("Save shown file");
+    if (server) this.addGenerator();
+  }
 
+  private addGenerator(): void {
     const generate = this.folder.addFolder("Generate random network");
     this.layersFolder = generate.addFolder("Layers");
     generate.add({ add: () => this.changeLayers(+1) }, "add").name("Add layer");
@@ -85,14 +82,14 @@ export class NetworkPanel {
     for (const entry of this.entries) options[describe(entry)] = entry.name;
     const current = this.state.network?.name;
     if (current !== undefined && this.entries.some((e) => e.name === current)) this.selection.file = current;
-    this.fileController = this.fileController.options(options).name("file");
+    this.fileController = this.fileController?.options(options).name("file") ?? null;
     return this.entries;
   }
 
   /** Show `name` as the selected file (after loading it from elsewhere). */
   select(name: string): void {
     this.selection.file = name;
-    this.fileController.updateDisplay();
+    this.fileController?.updateDisplay();
   }
 
   private async loadSelected(): Promise<void> {
@@ -121,9 +118,11 @@ export class NetworkPanel {
   }
 
   private buildLayerControllers(): void {
-    for (const controller of [...this.layersFolder.controllers]) controller.destroy();
+    const folder = this.layersFolder;
+    if (folder === null) return;
+    for (const controller of [...folder.controllers]) controller.destroy();
     this.generator.layers.forEach((_, i) => {
-      this.layersFolder.add(this.generator.layers, i, 1, 4096, 1).name(`layer ${i + 1}`);
+      folder.add(this.generator.layers, i, 1, 4096, 1).name(`layer ${i + 1}`);
     });
   }
 

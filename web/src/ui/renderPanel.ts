@@ -1,6 +1,7 @@
 /**
  * Render panel: node and edge modes and the six shader settings of each, bound to the state's render
- * settings (changes apply live); save them to the server as configs/rendering.json, or reset to defaults.
+ * settings (changes apply live); save them to the server as configs/rendering.json (when there is a server),
+ * or reset to defaults.
  */
 
 import type { GUI } from "lil-gui";
@@ -17,6 +18,7 @@ export class RenderPanel {
     schema: readonly Setting[],
     private readonly state: ViewerState,
     private readonly status: Status,
+    server: boolean,
   ) {
     this.folder = gui.addFolder("Render");
     const groups = new Map<string, GUI>();
@@ -30,7 +32,7 @@ export class RenderPanel {
       }
       addSetting(folder, state.render, setting, (key, value) => state.setRender(key, value));
     }
-    this.folder.add({ save: () => void this.save() }, "save").name("Save render settings (server)");
+    if (server) this.folder.add({ save: () => void this.save() }, "save").name("Save render settings (server)");
     this.folder.add({ reset: () => state.setRenderAll(defaults(schema)) }, "reset").name("Reset to defaults");
     // Changes from elsewhere (keys, test hooks, reset) show in the controllers.
     state.subscribe((change) => {

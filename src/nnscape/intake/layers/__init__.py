@@ -6,7 +6,10 @@ A new layer kind is one module here that registers its readers with the decorato
 
 from __future__ import annotations
 
-from nnscape.intake.layers import activation, batchnorm, linear, output, passthrough
-from nnscape.intake.layers.registry import module_step, node_step
+from nnscape.intake.layers import activation, batchnorm, conv, linear, output, passthrough, pooling
+from nnscape.intake.layers.registry import module_step, node_step, onnx_step
 
-__all__ = ["activation", "batchnorm", "linear", "module_step", "node_step", "output", "passthrough"]
+__all__ = [
+    "activation", "batchnorm", "conv", "linear", "module_step", "node_step", "onnx_step", "output", "passthrough",
+    "pooling",
+]  # fmt: skip

@@ -11,7 +11,14 @@ import torch.nn.functional as F  # noqa: N812
 from torch import fx, nn
 
 from nnscape.intake.chain import Step
-from nnscape.intake.layers.registry import no_tensor_arguments, reads_functions, reads_methods, reads_modules
+from nnscape.intake.layers.registry import (
+    OnnxNode,
+    no_tensor_arguments,
+    reads_functions,
+    reads_methods,
+    reads_modules,
+    reads_onnx,
+)  # fmt: skip
 
 _aten = torch.ops.aten
 
@@ -29,6 +36,20 @@ FUNCTIONS = (
     _aten.mish.default, _aten.hardswish.default, _aten.hardsigmoid.default,
 )  # fmt: skip
 METHODS = ("relu", "tanh", "sigmoid")
+# ONNX op → (torch function, its keyword arguments from the node's attributes with ONNX's defaults)
+ONNX: dict[str, tuple[Callable[..., torch.Tensor], Callable[[dict[str, Any]], dict[str, Any]]]] = {
+    "Relu": (F.relu, lambda a: {}),
+    "Tanh": (torch.tanh, lambda a: {}),
+    "Sigmoid": (torch.sigmoid, lambda a: {}),
+    "LeakyRelu": (F.leaky_relu, lambda a: {"negative_slope": float(a.get("alpha", 0.01))}),
+    "Elu": (F.elu, lambda a: {"alpha": float(a.get("alpha", 1.0))}),
+    "Selu": (F.selu, lambda a: {}),
+    "Softplus": (F.softplus, lambda a: {}),
+    "Softsign": (F.softsign, lambda a: {}),
+    "Gelu": (F.gelu, lambda a: {"approximate": str(a.get("approximate", "none"))}),
+    "HardSwish": (F.hardswish, lambda a: {}),
+    "Mish": (F.mish, lambda a: {}),
+}
 
 
 class Elementwise(nn.Module):
@@ -57,6 +78,20 @@ def read_function(graph_module: fx.GraphModule, node: fx.Node) -> Step:
     constants = no_tensor_arguments(graph_module, node)
     function = cast(Callable[..., torch.Tensor], node.target)
     return Step("elementwise", node.name, function=Elementwise(function, constants, dict(node.kwargs)))
+
+
+@reads_onnx(*ONNX)
+def read_onnx(node: OnnxNode) -> Step:
+    function, settings = ONNX[node.op_type]
+    return Step("elementwise", node.name, function=Elementwise(function, (), settings(node.attributes)))
+
+
+@reads_onnx("Clip")
+def read_clip(node: OnnxNode) -> Step:
+    """ONNX ``Clip(x, min, max)`` with constant bounds (ReLU6 and Hardtanh export as this)."""
+    low, high = node.constant(0), node.constant(1)
+    bounds = {"min": None if low is None else float(low), "max": None if high is None else float(high)}
+    return Step("elementwise", node.name, function=Elementwise(torch.clamp, (), bounds))
 
 
 @reads_methods(*METHODS)

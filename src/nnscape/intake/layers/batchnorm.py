@@ -1,4 +1,4 @@
-"""BatchNorm1d, used with its running statistics (inference semantics) as a per-feature affine step.
+"""BatchNorm1d/2d, used with its running statistics (inference semantics) as a per-channel affine step.
 
 :func:`nnscape.intake.chain.build_chain` folds the step into the adjacent Linear where it can.
 """
@@ -12,20 +12,42 @@ from torch import fx, nn
 
 from nnscape.errors import ModelError
 from nnscape.intake.chain import Step, cpu_copy
-from nnscape.intake.layers.registry import fetch, reads_functions, reads_modules
+from nnscape.intake.layers.registry import OnnxNode, fetch, reads_functions, reads_modules, reads_onnx
 
 
-@reads_modules("BatchNorm1d")
+@reads_modules("BatchNorm1d", "BatchNorm2d")
 def read_module(name: str, module: Any) -> Step:
     mean, var = module.running_mean, module.running_var
     if mean is None or var is None:
-        raise ModelError(f"layer {name!r} (BatchNorm1d) has no running statistics (track_running_stats=False)")
+        raise ModelError(f"layer {name!r} (batch norm) has no running statistics (track_running_stats=False)")
     scale = 1.0 / torch.sqrt(cpu_copy(var) + float(module.eps))
     shift = -cpu_copy(mean) * scale
     if module.weight is not None:
         scale = scale * cpu_copy(module.weight)
         shift = shift * cpu_copy(module.weight) + cpu_copy(module.bias)
     return Step("affine", name, scale=scale, shift=shift)
+
+
+@reads_onnx("BatchNormalization")
+def read_onnx(node: OnnxNode) -> Step:
+    """ONNX ``BatchNormalization(X, scale, B, mean, var)`` in inference mode."""
+    scale, shift, mean, var = (node.constant(index) for index in range(4))
+    if node.attributes.get("training_mode", 0) or scale is None or shift is None or mean is None or var is None:
+        raise ModelError(f"node {node.name!r} (ONNX BatchNormalization): expected inference mode and constants")
+    module = nn.BatchNorm1d(int(mean.shape[0]), eps=float(node.attributes.get("epsilon", 1e-5)))
+    module.running_mean, module.running_var = mean, var
+    module.weight, module.bias = nn.Parameter(scale), nn.Parameter(shift)
+    return read_module(node.name, module)
+
+
+@reads_onnx("Add")
+def read_bias(node: OnnxNode) -> Step:
+    """ONNX ``Add`` of a constant per-channel bias (as after a ``MatMul``): an affine step that folds."""
+    bias = node.constant(0)
+    if bias is None or bias.numel() != max(bias.shape, default=1):
+        raise ModelError(f"node {node.name!r} (ONNX Add): nnscape reads the addition of a constant bias vector")
+    bias = bias.reshape(-1).float()
+    return Step("affine", node.name, scale=torch.ones_like(bias), shift=bias)
 
 
 @reads_functions(torch.ops.aten.batch_norm.default)  # torch.export of an eval-mode BN

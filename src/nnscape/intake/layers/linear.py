@@ -1,4 +1,4 @@
-"""Linear layers: ``nn.Linear``, ``F.linear`` on parameters of the model, and torch.export's ``aten.linear``."""
+"""Linear layers: ``nn.Linear``, ``F.linear`` on parameters, torch.export's ``aten.linear``, ONNX Gemm and MatMul."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from torch import fx, nn
 
 from nnscape.errors import ModelError
 from nnscape.intake.chain import Step
-from nnscape.intake.layers.registry import fetch, reads_functions, reads_modules
+from nnscape.intake.layers.registry import OnnxNode, fetch, reads_functions, reads_modules, reads_onnx
 
 __all__ = ["wrap_linear"]
 
@@ -18,7 +18,7 @@ __all__ = ["wrap_linear"]
 @reads_modules("Linear")
 def read_module(name: str, module: Any) -> Step:
     linear = module if isinstance(module, nn.Linear) else wrap_linear(module.weight, module.bias)
-    return Step("linear", name, linear=linear)
+    return Step("linear", name, module=linear)
 
 
 @reads_functions(F.linear, torch.ops.aten.linear.default)
@@ -33,7 +33,29 @@ def read_function(graph_module: fx.GraphModule, node: fx.Node) -> Step:
     assert weight is not None  # checked above; fetch refuses anything but a get_attr node
     assert isinstance(weight_node, fx.Node)
     name = str(weight_node.target).removesuffix(".weight")
-    return Step("linear", name, linear=wrap_linear(weight, bias))
+    return Step("linear", name, module=wrap_linear(weight, bias))
+
+
+@reads_onnx("Gemm")
+def read_gemm(node: OnnxNode) -> Step:
+    """``alpha · A · op(B) + beta · C`` with A the data and B, C constants (``transB=1`` as torch exports)."""
+    attributes = node.attributes
+    weight, bias = node.constant(0), node.constant(1)
+    if attributes.get("transA", 0) or weight is None or weight.ndim != 2:
+        raise ModelError(f"node {node.name!r} (ONNX Gemm): expected the data as A and a constant 2-D B")
+    weight = (weight if attributes.get("transB", 0) else weight.T) * float(attributes.get("alpha", 1.0))
+    if bias is not None:
+        bias = (bias * float(attributes.get("beta", 1.0))).reshape(-1).expand(weight.shape[0])
+    return Step("linear", node.name, module=wrap_linear(weight, bias))
+
+
+@reads_onnx("MatMul")
+def read_matmul(node: OnnxNode) -> Step:
+    """``x @ W`` with a constant 2-D ``W`` (a bias, if any, follows as an ``Add``)."""
+    weight = node.constant(0)
+    if weight is None or weight.ndim != 2:
+        raise ModelError(f"node {node.name!r} (ONNX MatMul): expected a constant 2-D second operand")
+    return Step("linear", node.name, module=wrap_linear(weight.T, None))
 
 
 def wrap_linear(weight: torch.Tensor, bias: torch.Tensor | None) -> nn.Linear:

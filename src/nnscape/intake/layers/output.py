@@ -9,7 +9,7 @@ import torch.nn.functional as F  # noqa: N812
 from torch import fx
 
 from nnscape.intake.chain import Step
-from nnscape.intake.layers.registry import no_tensor_arguments, reads_functions, reads_modules
+from nnscape.intake.layers.registry import OnnxNode, no_tensor_arguments, reads_functions, reads_modules, reads_onnx
 
 _aten = torch.ops.aten
 
@@ -17,6 +17,11 @@ _aten = torch.ops.aten
 @reads_modules("Softmax", "LogSoftmax")
 def read_module(name: str, module: Any) -> Step:
     return Step("output", name)
+
+
+@reads_onnx("Softmax", "LogSoftmax")
+def read_onnx(node: OnnxNode) -> Step:
+    return Step("output", node.name)
 
 
 @reads_functions(

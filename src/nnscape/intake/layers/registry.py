@@ -5,12 +5,14 @@ at inference (Dropout, Flatten). Layers are found three ways, and a kind registe
 
 - a module, by its class name (for TorchScript files, the ``original_name`` of the scripted class);
 - an fx ``call_function`` node, by its target (``F.relu``, ``torch.ops.aten.linear.default``, …);
-- an fx ``call_method`` node, by the method's name (``x.relu()``, ``x.view(…)``).
+- an fx ``call_method`` node, by the method's name (``x.relu()``, ``x.view(…)``);
+- an ONNX node, by its ``op_type`` (``Conv``, ``Gemm``, ``Relu``, …), as an :class:`OnnxNode`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import torch
@@ -22,23 +24,47 @@ from nnscape.intake.chain import Step, unsupported
 __all__ = [
     "GraphReader",
     "ModuleReader",
+    "OnnxNode",
+    "OnnxReader",
     "describe",
     "fetch",
     "module_step",
     "no_tensor_arguments",
     "node_step",
+    "onnx_step",
     "reads_functions",
     "reads_methods",
     "reads_modules",
+    "reads_onnx",
 ]
+
+
+@dataclass(frozen=True)
+class OnnxNode:
+    """One ONNX node as a reader sees it: the data input is implicit, the other inputs are constants.
+
+    ``constants[i]`` is the tensor of input ``i + 1`` (an initializer or a ``Constant`` node's value), ``None``
+    where the input is absent; ``attributes`` are plain Python values (ints, floats, lists, strings, tensors).
+    """
+
+    name: str
+    op_type: str
+    constants: tuple[torch.Tensor | None, ...]
+    attributes: dict[str, Any]
+
+    def constant(self, index: int) -> torch.Tensor | None:
+        return self.constants[index] if index < len(self.constants) else None
+
 
 ModuleReader = Callable[[str, Any], "Step | None"]  # (qualified name, module); a module may be scripted
 GraphReader = Callable[[fx.GraphModule, fx.Node], "Step | None"]
+OnnxReader = Callable[[OnnxNode], "Step | None"]
 _Reader = TypeVar("_Reader", bound=Callable[..., Any])
 
 _MODULES: dict[str, ModuleReader] = {}
 _FUNCTIONS: dict[object, GraphReader] = {}
 _METHODS: dict[str, GraphReader] = {}
+_ONNX: dict[str, OnnxReader] = {}
 
 
 def _register(table: dict[Any, Any], keys: tuple[object, ...]) -> Callable[[_Reader], _Reader]:
@@ -65,6 +91,19 @@ def reads_functions(*targets: object) -> Callable[[_Reader], _Reader]:
 def reads_methods(*names: str) -> Callable[[_Reader], _Reader]:
     """Register a :data:`GraphReader` for ``call_method`` nodes of these method names."""
     return _register(_METHODS, names)
+
+
+def reads_onnx(*op_types: str) -> Callable[[_Reader], _Reader]:
+    """Register an :data:`OnnxReader` for ONNX nodes of these op types."""
+    return _register(_ONNX, op_types)
+
+
+def onnx_step(node: OnnxNode) -> Step | None:
+    """The step of one ONNX node; refuses an op type no kind reads."""
+    reader = _ONNX.get(node.op_type)
+    if reader is None:
+        raise unsupported(node.name, f"ONNX {node.op_type}")
+    return reader(node)
 
 
 def module_step(name: str, module: Any, type_name: str) -> Step | None:

@@ -1,0 +1,160 @@
+"""Convolutional models: channels are nodes, conv kernels become channel edges, batch norms fold, images fit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F  # noqa: N812
+from torch import nn
+
+from nnscape.cli import main
+from nnscape.errors import DataError
+from nnscape.importance import channel_edges, importance
+from nnscape.intake import layer_chain, load_model
+from nnscape.io import load
+
+
+def _randomise(model: nn.Module) -> nn.Module:
+    """Batch norms far from the identity, so folding errors show; eval mode."""
+    torch.manual_seed(0)
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            with torch.no_grad():
+                module.running_mean.uniform_(-1, 1)
+                module.running_var.uniform_(0.5, 2)
+                module.weight.uniform_(-2, 2)
+                module.bias.uniform_(-1, 1)
+    return model.eval()
+
+
+def _small_cnn() -> nn.Module:
+    """Padded conv → BN2d → ReLU → max pool → grouped conv → ReLU → global average → Linear (digits-sized)."""
+    torch.manual_seed(1)
+    return _randomise(nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(4, 8, 3, groups=2), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3),
+    ))  # fmt: skip
+
+
+class FunctionalCnn(nn.Module):
+    """A custom forward with functional conv, pooling, a global mean and a bridge over 2×2 positions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w1 = nn.Parameter(torch.randn(3, 2, 3, 3))
+        self.b1 = nn.Parameter(torch.randn(3))
+        self.depthwise = nn.Conv2d(3, 3, 1, groups=3)
+        self.out = nn.Linear(3 * 2 * 2, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.relu(F.conv2d(x, self.w1, self.b1, stride=1, padding=1))
+        h = F.avg_pool2d(self.depthwise(h), 2)
+        return self.out(torch.flatten(h, 1))
+
+
+@pytest.mark.parametrize(
+    ("build", "shape", "sizes"),
+    [
+        (_small_cnn, (1, 8, 8), [1, 4, 8, 3]),
+        (FunctionalCnn, (2, 4, 4), [2, 3, 3, 4]),
+        (lambda: nn.Sequential(nn.Conv1d(2, 5, 3), nn.Tanh(), nn.Flatten(), nn.Linear(5 * 4, 2)), (2, 6), [2, 5, 2]),
+        (
+            lambda: _randomise(nn.Sequential(nn.BatchNorm2d(1), nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2, 2))),
+            (1, 3, 3),
+            [1, 2, 2],
+        ),  # a BN before an unpadded conv folds into it
+        (
+            lambda: _randomise(
+                nn.Sequential(
+                    nn.Conv2d(1, 2, 1),
+                    nn.ReLU(),
+                    nn.BatchNorm2d(2),
+                    nn.Conv2d(2, 2, 3, padding=1),
+                    nn.Flatten(),
+                    nn.Linear(18, 2),
+                )
+            ),
+            (1, 3, 3),
+            [1, 2, 2, 2],
+        ),  # kept: padding
+    ],
+    ids=["cnn", "functional", "conv1d", "bn-folds-forward", "bn-before-padding"],
+)
+def test_conv_chains_give_channel_sizes_and_the_same_logits(build: object, shape: tuple[int, ...],
+                                                             sizes: list[int]) -> None:  # fmt: skip
+    torch.manual_seed(2)
+    model = build()  # type: ignore[operator]
+    chain = layer_chain(model)
+    x = torch.randn(5, *shape)
+    assert chain.layer_sizes == sizes
+    torch.testing.assert_close(chain.logits(x), model(x))
+
+
+def test_torch_export_of_a_cnn_reads_the_same(tmp_path: Path) -> None:
+    model = _small_cnn()
+    x = torch.randn(4, 1, 8, 8)
+    path = tmp_path / "cnn.pt2"
+    torch.export.save(torch.export.export(model, (x,)), path)
+    chain = layer_chain(load_model(path))
+    assert chain.layer_sizes == [1, 4, 8, 3]
+    assert chain.names == ("0", "4", "8")
+    torch.testing.assert_close(chain.logits(x), model(x))
+
+
+def test_channel_edges_carry_the_kernel_sum_and_l1_norm() -> None:
+    """A grouped conv connects each output channel to its group's inputs; a bridge aggregates positions."""
+    conv = nn.Conv2d(4, 2, 2, groups=2, bias=False)  # output 0 reads inputs 0, 1; output 1 reads 2, 3
+    linear = nn.Linear(2 * 3, 1, bias=False)  # a bridge over 3 positions of 2 channels
+    with torch.no_grad():
+        conv.weight.copy_(torch.arange(16.0).reshape(2, 2, 2, 2) - 5)
+        linear.weight.copy_(torch.tensor([[1.0, -2.0, 3.0, 0.5, 0.5, -4.0]]))
+    model = nn.Sequential(conv, nn.Flatten(), linear)
+    chain = layer_chain(model)
+    assert chain.layer_sizes == [4, 2, 1]
+    source, target, weight, magnitude = channel_edges(chain)
+    assert list(zip(source.tolist(), target.tolist(), strict=True)) == [(0, 4), (1, 4), (2, 5), (3, 5), (4, 6),
+                                                                        (5, 6)]  # fmt: skip
+    kernels = conv.weight.detach().reshape(2, 2, 4)
+    np.testing.assert_allclose(weight[:4], kernels.sum(dim=2).flatten().numpy())
+    l1 = kernels.abs().sum(dim=2).flatten().numpy()
+    np.testing.assert_allclose(magnitude[:4], l1 / l1.max(), rtol=1e-6)
+    np.testing.assert_allclose(weight[4:], [2.0, -3.0])  # channel 0: 1 - 2 + 3, channel 1: 0.5 + 0.5 - 4
+    np.testing.assert_allclose(magnitude[4:], [6.0 / 6.0, 5.0 / 6.0])
+
+
+def test_importance_of_a_cnn_on_images_has_channel_nodes() -> None:
+    model = _small_cnn()
+    generator = torch.Generator().manual_seed(0)
+    y = torch.arange(3).repeat(40)
+    x = torch.rand(120, 1, 8, 8, generator=generator) + y[:, None, None, None] * 0.5
+    network = importance(model, (x, y), epochs=2, batch_size=16)
+    assert network.layer_sizes.tolist() == [1, 4, 8, 3]
+    assert network.n_edges == 1 * 4 + 8 * 2 + 8 * 3  # dense 1→4, grouped 4→8 (2 inputs each), dense 8→3
+    assert network.node_importance.shape == (16, 3)
+    assert float(network.node_importance[:13].max()) == 1.0
+    source = json.loads(network.metadata["source"])
+    assert source["layer_kinds"] == ["conv2d", "conv2d", "linear"]
+
+
+def test_flat_data_for_a_cnn_is_refused_naming_the_shape() -> None:
+    with pytest.raises(DataError, match=r"examples of shape \(64,\) do not fit the model"):
+        importance(_small_cnn(), (torch.rand(6, 64), torch.arange(3).repeat(2)), epochs=1)
+
+
+def test_cli_reads_an_exported_cnn_on_digits_images(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    torch.manual_seed(3)
+    model = nn.Sequential(
+        nn.Conv2d(1, 6, 3, padding=1), nn.BatchNorm2d(6), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 8, 3), nn.ReLU(),
+        nn.Flatten(), nn.Linear(8 * 2 * 2, 10),
+    ).eval()  # fmt: skip
+    path = tmp_path / "cnn.pt2"
+    torch.export.save(torch.export.export(model, (torch.rand(2, 1, 8, 8),)), path)
+    out = tmp_path / "cnn.nnscape"
+    assert main(["importance", str(path), "--data", "digits", "--out", str(out), "--epochs", "2", "--quiet"]) == 0
+    assert "layers 1,6,8,10, 10 classes, 134 edges" in capsys.readouterr().out
+    network = load(out)
+    assert network.layer_sizes.tolist() == [1, 6, 8, 10]
