@@ -53,10 +53,22 @@ def test_three_processed_networks_load(built: tuple[Path, list[Path], list[Progr
         assert "spread" in json.loads(network.metadata["quality"])
         assert load_model(checkpoint_path(path)) is not None
     accuracy = {v: demo_stamp(p)["test_accuracy"] for v, p in zip(("untrained", "basic", "l1"), paths, strict=True)}
-    assert accuracy["untrained"] < 0.3 < 0.8 < min(accuracy["basic"], accuracy["l1"]), accuracy
+    # 20 epochs: the L1 penalty (0.003) still holds the L1 network back (the full recipe's reach 0.9).
+    assert accuracy["untrained"] < 0.3 < 0.6 < accuracy["l1"] < accuracy["basic"], accuracy
+    assert accuracy["basic"] > 0.8, accuracy
     phases = {event.phase for event in events}
     assert {"digits-basic: train", "digits-basic: importance"} <= phases
     assert not any(phase.endswith("reused") for phase in phases)
+
+
+def test_the_picture_narrows_from_untrained_to_basic_to_l1(
+    built: tuple[Path, list[Path], list[ProgressEvent]],
+) -> None:
+    # The demo's claim on one seed (benchmarks/bench_demo.py checks three seeds of the full recipe): the
+    # ink the viewer draws shrinks from the untrained cloud to the trained bundles to the L1 pathways.
+    _, paths, _ = built
+    untrained, basic, l1 = (json.loads(load(path).metadata["quality"])["visible_ink"] for path in paths)
+    assert untrained > 1.1 * basic > 1.1**2 * l1, (untrained, basic, l1)
 
 
 def test_rerun_reuses_files_made_by_the_same_recipe(built: tuple[Path, list[Path], list[ProgressEvent]]) -> None:
@@ -113,6 +125,7 @@ def test_cli_builds_then_serves_the_basic_network(
     assert calls == [(paths[1], {"folder": folder, "port": None, "open_browser": False, "block": True})]
     printed = capsys.readouterr().out
     assert "digits-l1.processed.nnscape: test accuracy" in printed
+    assert "visible ink" in printed
     assert "spread" in printed
 
 

@@ -82,6 +82,20 @@ def test_info_refuses_every_broken_file_in_one_line(capsys: pytest.CaptureFixtur
         assert str(path) in captured.err
 
 
+def test_cli_prints_no_traceback() -> None:
+    path = FILES / "truncated-data.nnscape"
+    result = subprocess.run([sys.executable, "-m", "nnscape", "info", str(path)], capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    assert "truncated-data.nnscape" in result.stderr
+
+
+def test_missing_file_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["info", str(tmp_path / "nope.nnscape")]) == 1
+    assert "cannot read file" in capsys.readouterr().err
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are a POSIX feature")
 def test_fifo_is_refused_at_once(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.nnscape"

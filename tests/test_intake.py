@@ -144,7 +144,7 @@ def test_batchnorm_is_used_with_running_statistics(layers: object) -> None:
         (nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(5, 2)), r"takes 5 inputs, not a multiple of the 2"),
         (nn.Sequential(nn.Conv2d(1, 2, 3), nn.Conv2d(3, 2, 1), nn.Flatten(), nn.Linear(2, 2)), r"'1' takes 3 chan"),
         (nn.Sequential(nn.Linear(4, 4), nn.Sequential(nn.MultiheadAttention(4, 1))), r"'1\.0' \(MultiheadAttention\)"),
-        (Residual(), r"node 'add' \(add\) combines several values"),
+        (Residual(), r"node 'add' \(add\): the shortcut skips no layer"),
         (Branching(), r"cannot trace the forward of Branching"),
         (nn.Sequential(nn.ReLU(), nn.Dropout()), r"no Linear or convolution layer found"),
         (nn.Sequential(nn.Linear(4, 3), nn.Softmax(-1), nn.Linear(3, 2)), r"'1' \(softmax\) is only allowed after"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,7 @@ import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
 from nnscape.cli import main
-from nnscape.errors import DataError
+from nnscape.errors import DataError, ModelError
 from nnscape.importance import channel_edges, importance
 from nnscape.intake import layer_chain, load_model
 from nnscape.io import load
@@ -136,8 +135,8 @@ def test_importance_of_a_cnn_on_images_has_channel_nodes() -> None:
     assert network.n_edges == 1 * 4 + 8 * 2 + 8 * 3  # dense 1→4, grouped 4→8 (2 inputs each), dense 8→3
     assert network.node_importance.shape == (16, 3)
     assert float(network.node_importance[:13].max()) == 1.0
-    source = json.loads(network.metadata["source"])
-    assert source["layer_kinds"] == ["conv2d", "conv2d", "linear"]
+    assert network.layer_kinds == ("input", "conv", "conv", "linear")
+    assert network.layer_names == ("input", "0", "4", "8")
 
 
 def test_flat_data_for_a_cnn_is_refused_naming_the_shape() -> None:
@@ -158,3 +157,117 @@ def test_cli_reads_an_exported_cnn_on_digits_images(tmp_path: Path, capsys: pyte
     assert "layers 1,6,8,10, 10 classes, 134 edges" in capsys.readouterr().out
     network = load(out)
     assert network.layer_sizes.tolist() == [1, 6, 8, 10]
+
+
+# -- residual additions ----------------------------------------------------------------------------------------
+
+
+class Block(nn.Module):
+    """A ResNet basic block: identity shortcut, or a 1×1 projection with batch norm when the shape changes."""
+
+    def __init__(self, cin: int, cout: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        out += x if self.down is None else self.down(x)
+        return torch.relu(out)
+
+
+class ResidualCnn(nn.Module):
+    """Stem, an identity block, a projection block, global pooling, Linear: skips cross one layer each."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU())
+        self.b1 = Block(8, 8, 1)
+        self.b2 = Block(8, 16, 2)
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.b2(self.b1(self.stem(x))), 1), 1))
+
+
+def _residual_cnn() -> nn.Module:
+    torch.manual_seed(4)
+    return _randomise(ResidualCnn())
+
+
+def test_residual_additions_become_shortcuts_that_cross_a_layer(tmp_path: Path) -> None:
+    model = _residual_cnn()
+    x = torch.randn(3, 1, 8, 8)
+    path = tmp_path / "residual.pt2"
+    torch.export.save(torch.export.export(model, (x,)), path)
+    for read in (model, load_model(path)):
+        chain = layer_chain(read)
+        assert chain.layer_sizes == [1, 8, 8, 8, 16, 16, 10]
+        assert [(skip.source, skip.target) for skip in chain.skips] == [(1, 3), (3, 5)]
+        assert chain.skips[0].weight is None  # the identity
+        assert chain.skips[1].weight is not None
+        assert tuple(chain.skips[1].weight.shape) == (16, 8, 1, 1)  # the projection, its batch norm folded in
+        torch.testing.assert_close(chain.logits(x), model(x))
+
+
+def test_importance_of_a_residual_cnn_has_skip_edges() -> None:
+    y = torch.arange(10).repeat(6)
+    x = torch.rand(60, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    network = importance(_residual_cnn(), (x, y), epochs=1, batch_size=8)
+    span = network.edge_span
+    assert int((span == 2).sum()) == 8 + 16 * 8  # identity 8 → 8 channels, projection 8 → 16
+    assert int((span > 2).sum()) == 0
+    starts = network.layer_starts
+    identity = (span == 2) & (network.edge_layer == 1)
+    np.testing.assert_array_equal(network.edge_source[identity] - starts[1], network.edge_target[identity] - starts[3])
+    np.testing.assert_array_equal(network.edge_weight[identity], 1.0)
+    assert network.layer_kinds == ("input", "conv", "conv", "add", "conv", "add", "linear")
+
+
+class PreActivationShortcut(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b, self.out = nn.Conv2d(2, 2, 1), nn.Conv2d(2, 2, 1), nn.Linear(2, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.b(torch.relu(self.a(x))) + x.relu()  # the shortcut leaves before an activation of its own
+        return self.out(torch.flatten(F.adaptive_avg_pool2d(h, 1), 1))
+
+
+class Concatenation(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.out = nn.Conv2d(2, 2, 1), nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(torch.flatten(F.adaptive_avg_pool2d(torch.cat([self.a(x), x], 1), 1), 1))
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (PreActivationShortcut(), r"shortcut is the identity or one Linear/convolution"),
+        (Concatenation(), r"node 'cat' \(cat\) combines several values"),
+    ],
+    ids=["shortcut-with-activation", "concatenation"],
+)
+def test_unsupported_merges_are_refused_by_name(model: nn.Module, message: str) -> None:
+    with pytest.raises(ModelError, match=message):
+        layer_chain(model)
+
+
+def test_cli_reads_an_exported_residual_cnn_on_digits(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The acceptance path: a residual CNN with BatchNorm2d, exported with torch.export, on 1×8×8 digits."""
+    path = tmp_path / "residual.pt2"
+    torch.export.save(torch.export.export(_residual_cnn(), (torch.rand(2, 1, 8, 8),)), path)
+    out = tmp_path / "residual.nnscape"
+    assert main(["importance", str(path), "--data", "digits", "--out", str(out), "--epochs", "2", "--quiet"]) == 0
+    assert "layers 1,8,8,8,16,16,10, 10 classes, 816 edges" in capsys.readouterr().out
+    assert main(["info", str(out)]) == 0
+    assert "b1.conv2 (add)" in capsys.readouterr().out

@@ -11,7 +11,7 @@ import pytest
 from nnscape.config import PROCESSING_SETTINGS, ProcessingConfig
 from nnscape.errors import Cancelled, ConfigError, FormatError
 from nnscape.generate import random_network
-from nnscape.layout import grid_layout
+from nnscape.layout import class_layout, grid_layout
 from nnscape.network import Network, dense_edges
 from nnscape.processing import process, quality
 from nnscape.progress import ProgressEvent
@@ -129,6 +129,29 @@ def test_interleaved_classes_end_farther_apart_than_edges_of_one_class(two_class
         return float(np.linalg.norm(a[:, None, :] - b[None, :, :], axis=2).mean())
 
     assert mean_distance(zero, one) > max(mean_distance(zero, zero), mean_distance(one, one))
+
+
+def test_two_interleaved_classes_bundle_apart_in_little_space() -> None:
+    # The 16-16-2 chessboard: the goal of issue 9 (separation at least 1.5 and 1.3 × the straight edges of
+    # the plain grid, less ink than straight edges, nearly every point within a quarter layer width of the box).
+    figures = quality(process(two_class_network(side=4, hidden_layers=1), CONFIG))
+    assert figures["class_separation"] >= 1.5
+    assert figures["class_separation"] >= 1.3 * figures["class_separation_grid"]
+    assert figures["ink"] < 1.0
+    assert figures["inside"] >= 0.99
+
+
+def test_class_layout_sorts_later_layers_by_class_and_keeps_the_first() -> None:
+    network = two_class_network(side=4, hidden_layers=1)
+    sizes = network.layer_sizes.tolist()
+    grid = grid_layout(sizes, layer_width=1.0, layer_distance=0.5)
+    positions = class_layout(sizes, network.node_importance, layer_width=1.0, layer_distance=0.5)
+    np.testing.assert_array_equal(positions[:16], grid[:16])  # the input keeps its picture
+    # Later layers use the same cells, each once, and class 0 (direction +x) lands right of class 1.
+    for begin, end in ((16, 32), (32, 34)):
+        assert sorted(map(tuple, positions[begin:end])) == sorted(map(tuple, grid[begin:end]))
+        classes = network.node_importance[begin:end].argmax(axis=1)
+        assert positions[begin:end][classes == 0, 0].min() > positions[begin:end][classes == 1, 0].max()
 
 
 def test_same_input_and_seed_give_identical_output(small: Network, processed: Network) -> None:

@@ -35,6 +35,8 @@ def layered_network(
     edge_importance: npt.ArrayLike,
     class_names: Sequence[str],
     metadata: Mapping[str, str],
+    layer_names: Sequence[str] = (),
+    layer_kinds: Sequence[str] = (),
     config: ProcessingConfig | None = None,
 ) -> Network:
     """A validated dense Network of kind "network".
@@ -42,8 +44,9 @@ def layered_network(
     ``inner_importance`` is ``(N - n_out, C)``: the per-class importance of every node but the outputs, layer
     by layer; ``edges`` are global ``(source, target)`` indices, by default every pair of consecutive layers
     in :func:`~nnscape.network.dense_edges` order (source-major per gap, ``W_l.T.ravel()`` for a torch weight
-    ``W_l``); ``edge_weight`` and ``edge_importance`` are ``(E,)`` in that order. The layout uses ``config``'s
-    layer width and distance.
+    ``W_l``); ``edge_weight`` and ``edge_importance`` are ``(E,)`` in that order. ``layer_names`` and ``layer_kinds``
+    (one per layer) default to :func:`~nnscape.network.default_layer_names` and ``default_layer_kinds``. The
+    layout uses ``config``'s layer width and distance.
     """
     sizes = [int(n) for n in layer_sizes]
     config = config or ProcessingConfig()
@@ -58,6 +61,8 @@ def layered_network(
         edge_weight=np.asarray(edge_weight, np.float32),
         edge_importance=np.asarray(edge_importance, np.float32),
         class_names=tuple(class_names),
+        layer_names=tuple(layer_names),
+        layer_kinds=tuple(layer_kinds),
         metadata=dict(metadata),
     )
     network.validate()

@@ -22,10 +22,8 @@ from browser_support import (
     ink,
 )
 from PIL import Image
-from safetensors.numpy import save as safetensors_bytes
 
 from nnscape.config import EDGE_MODES, NODE_MODES
-from nnscape.generate import random_network
 from nnscape.io import load
 
 pytestmark = pytest.mark.browser
@@ -226,48 +224,39 @@ def test_render_settings_save_to_the_server(viewer: ViewerPage, server_url: str)
         urllib.request.urlopen(restore, timeout=10).close()
 
 
-def _broken(change: str) -> bytes:
-    """A small valid file with one defect, as a user might hand the viewer."""
-    network = random_network([4, 3, 2], seed=1)
-    tensors = {name: np.ascontiguousarray(getattr(network, name)) for name in BROKEN_FIELDS}
-    metadata = {"format": "nnscape", "version": "1", "kind": "network", "class_names": '["a", "b"]'}
-    if change == "nan-position":
-        tensors["node_position"] = np.where(tensors["node_position"] == 0, np.nan, tensors["node_position"])
-    elif change == "edge-out-of-range":
-        tensors["edge_target"] = tensors["edge_target"] + 100
-    elif change == "importance-above-one":
-        tensors["node_importance"] = tensors["node_importance"] * 3
-    elif change == "missing-field":
-        del tensors["edge_weight"]
-    elif change == "future-version":
-        metadata["version"] = "99"
-    data = safetensors_bytes(tensors, metadata=metadata)
-    return data[: len(data) // 2] if change == "truncated" else data
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "files"
+# Broken files of the shared corpus (tests/corpus/), as a user might hand the viewer: the message names the field.
+BROKEN = {entry["file"]: entry for entry in json.loads((CORPUS / "manifest.json").read_text()) if not entry["valid"]}
+SHOWN_BROKEN = ("truncated-data.nnscape", "position-nan.nnscape", "edge-target-out-of-range.nnscape",
+                "importance-above-one.nnscape", "missing-tensor.nnscape", "future-version.nnscape")  # fmt: skip
 
 
-BROKEN_FIELDS = ("layer_sizes", "node_importance", "node_position", "edge_source", "edge_target",
-                 "edge_weight", "edge_importance")  # fmt: skip
-BROKEN = {
-    "truncated": "truncated",
-    "nan-position": "node_position: non-finite value",
-    "edge-out-of-range": "edge_target: node index 104 out of range",
-    "importance-above-one": "values must lie in [0, 1]",
-    "missing-field": "field edge_weight is missing",
-    "future-version": 'format version "99" is not supported',
-}
-
-
-@pytest.mark.parametrize("change", sorted(BROKEN))
-def test_broken_local_file_is_reported_not_drawn(viewer: ViewerPage, tmp_path: Path, change: str) -> None:
+@pytest.mark.parametrize("name", SHOWN_BROKEN)
+def test_broken_local_file_is_reported_not_drawn(viewer: ViewerPage, name: str) -> None:
     viewer.open(PROCESSED)
-    broken = tmp_path / f"{change}.nnscape"
-    broken.write_bytes(_broken(change))
-    viewer.page.locator("input[type=file]").set_input_files(broken)
+    viewer.page.locator("input[type=file]").set_input_files(CORPUS / name)
     viewer.page.wait_for_function("document.body.dataset.state !== 'ready'")
     assert viewer.wait_settled() == "error"
     message = viewer.page.locator("#message").inner_text()
-    assert message.startswith(f"{change}.nnscape: ")
-    assert BROKEN[change] in message
+    assert message.startswith(f"{name}: ")
+    assert BROKEN[name]["field"] in message
+    assert BROKEN[name]["reason"] in message
+
+
+def test_version_1_and_version_2_files_with_a_skip_edge_are_drawn(viewer: ViewerPage, tmp_path: Path) -> None:
+    """The same 3-2-2 network of the shared corpus, as a version 1 file and as version 2 with one skip edge."""
+    viewer.open(PROCESSED)
+    pictures = []
+    for name in ("v1-network.nnscape", "v2-network-with-skip.nnscape"):
+        before = viewer.frames
+        viewer.page.locator("input[type=file]").set_input_files(CORPUS / name)
+        viewer.wait_frame_after(before)
+        viewer.wait_ready()
+        assert viewer.page.evaluate("window.nnscapeViewer.network") == name
+        pictures.append(viewer.pixels())
+        Image.fromarray(pictures[-1]).save(tmp_path / f"{name}.png")
+    assert ink(pictures[0]).any()
+    assert changed_pixels(pictures[0], pictures[1]) > 0  # the skip edge from layer 0 to layer 2 is drawn
 
 
 def test_more_classes_than_palette_colours(viewer: ViewerPage) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from safetensors.numpy import save as safetensors_bytes
 
 from nnscape.io import encode
 
@@ -41,7 +42,8 @@ def tensors(*, skip: bool, processed: bool = False) -> dict[str, np.ndarray]:
         source, target = [*source, 0], [*target, 5]
     n_nodes, n_edges = int(starts[-1]), len(source)
     layer = np.repeat(np.arange(3), LAYERS)
-    position = np.stack([np.arange(n_nodes) * 0.25, np.zeros(n_nodes), layer * 1.0], axis=1)
+    within = np.arange(n_nodes) - starts[layer]  # index of each node within its layer
+    position = np.stack([within * 0.5 - 0.5, (within % 2) * 0.5 - 0.25, layer * 1.0], axis=1)
     result = {
         "layer_sizes": np.array(LAYERS, np.int64),
         "node_importance": np.linspace(0, 1, n_nodes * 2).reshape(n_nodes, 2).astype(np.float32),
@@ -198,6 +200,9 @@ CASES: dict[str, tuple[Callable[[], bytes], dict[str, Any]]] = {
     # -- the length prefix and the JSON header -----------------------------------------------------------
     "empty": (lambda: b"", broken("header", "truncated")),
     "short-length-prefix": (lambda: good()[:5], broken("header", "truncated")),
+    "random-bytes": (lambda: np.random.default_rng(0).bytes(4096), broken("header", "not a .nnscape file")),
+    "png-image": (lambda: b"\x89PNG\r\n\x1a\n" + b"\0" * 64, broken("header", "not a .nnscape file")),
+    "truncated-half": (lambda: good()[: len(good()) // 2], broken("header", "header length")),
     "header-length-past-end": (lambda: struct.pack("<Q", 2**63) + good()[8:], broken("header", "header length")),
     "header-truncated": (lambda: good()[:60], broken("header", "header length")),
     "header-not-json": (lambda: join("{not json", b""), broken("header", "not valid JSON")),
@@ -233,6 +238,10 @@ CASES: dict[str, tuple[Callable[[], bytes], dict[str, Any]]] = {
         broken("dtype", "appears twice"),
     ),
     # -- metadata ----------------------------------------------------------------------------------
+    "plain-safetensors": (
+        lambda: safetensors_bytes({"x": np.zeros(3, np.float32)}),
+        broken("__metadata__", "plain safetensors"),
+    ),
     "no-metadata": (lambda: edit(lambda h: h.pop("__metadata__")), broken("__metadata__", "metadata")),
     "metadata-not-string": (
         lambda: edit(lambda h: h["__metadata__"].update(created_by=3)),

@@ -34,7 +34,12 @@ def run(args: argparse.Namespace) -> int:
         info = describe(path)
         accuracy = demo_stamp(path).get("test_accuracy")
         shown = f"test accuracy {accuracy:.3f}, " if isinstance(accuracy, float) else ""
-        figures = ", ".join(f"{key} {info[key]:.4f}" for key in ("spread", "ink") if key in info)
+        quality = info.get("quality")
+        figures = ", ".join(
+            f"{key.replace('_', ' ')} {quality[key]:.4f}"
+            for key in ("visible_ink", "ink", "spread")
+            if isinstance(quality, dict) and key in quality
+        )
         print(f"{path.name}: {shown}{info['edges']} edges, {figures}")
     print(f"demo files in {folder}")
 

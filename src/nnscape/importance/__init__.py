@@ -30,7 +30,7 @@ from nnscape.errors import ConfigError, DataError, ModelError
 from nnscape.importance import activation, bn_gamma, taylor
 from nnscape.importance.method import Method, MethodResult
 from nnscape.intake import LayerChain, layer_chain
-from nnscape.network import Network
+from nnscape.network import MAX_LAYER_NAME_LENGTH, Network
 from nnscape.progress import ProgressCallback
 
 __all__ = ["METHODS", "Method", "MethodResult", "channel_edges", "edge_importance", "importance", "method_settings"]
@@ -107,11 +107,11 @@ def importance(
         edge_weight=weight,
         edge_importance=magnitude,
         class_names=names,
+        layer_names=("input", *(name[:MAX_LAYER_NAME_LENGTH] or "layer" for name in chain.names)),
+        layer_kinds=_layer_kinds(chain),
         metadata={
             "source": json.dumps(
-                {"model": type(model).__name__, "layers": sizes, "layer_names": list(chain.names),
-                 "layer_kinds": ["linear" if conv is None else f"conv{conv.dims}d" for conv in chain.convs],
-                 "training_examples": int(x.shape[0])}
+                {"model": type(model).__name__, "layers": sizes, "training_examples": int(x.shape[0])}
             ),
             "importance_config": json.dumps(config),
             "importance_seconds": f"{seconds:.3f}",
@@ -138,7 +138,9 @@ def channel_edges(chain: LayerChain) -> tuple[npt.NDArray[np.int32], npt.NDArray
     that pair — the kernel ``W[o, i]`` of a convolution, the flattened positions of channel i for a bridge
     Linear, one weight for a plain Linear — as the *sum* of the weights (the signed gain of a constant input)
     and the *L1 norm* (the total weight, |w| for one weight); the importance is the L1 norm over the gap's
-    largest.
+    largest. A residual shortcut adds edges from the channels where it leaves to the channels where it joins,
+    crossing the layers between: channel c → channel c with weight 1 for the identity, every pair for a
+    projection (aggregated like a convolution); each shortcut is normalised by its own largest.
     """
     starts = np.concatenate([[0], np.cumsum(chain.layer_sizes)])
     parts: list[tuple[npt.NDArray[np.int64], ...]] = []
@@ -155,6 +157,19 @@ def channel_edges(chain: LayerChain) -> tuple[npt.NDArray[np.int32], npt.NDArray
         parts.append((source[order] + starts[layer], output[order] + starts[layer + 1],
                       spans.sum(dim=2).flatten().numpy()[order]))  # fmt: skip
         magnitudes.append(spans.abs().sum(dim=2).flatten().numpy()[order])
+    for skip in chain.skips:
+        n_in = chain.channels[skip.source]
+        if skip.weight is None:  # the identity: channel c → channel c, weight 1
+            source = output = np.arange(n_in)
+            spans = torch.ones(n_in, 1, dtype=torch.float64)
+        else:  # a projection: every pair, aggregated like a convolution's kernel
+            n_out = int(skip.weight.shape[0])
+            spans = skip.weight.detach().double().reshape(n_out * n_in, -1)
+            output, source = np.repeat(np.arange(n_out), n_in), np.tile(np.arange(n_in), n_out)
+        order = np.lexsort((output, source))
+        parts.append((source[order] + starts[skip.source], output[order] + starts[skip.target],
+                      spans.sum(dim=1).numpy()[order]))  # fmt: skip
+        magnitudes.append(spans.abs().sum(dim=1).numpy()[order])
     source, target, weight_sum = (np.concatenate(column) for column in zip(*parts, strict=True))
     return (source.astype(np.int32), target.astype(np.int32), weight_sum.astype(np.float32),
             _per_gap_maximum(magnitudes))  # fmt: skip
@@ -182,6 +197,14 @@ def _scaled(values: torch.Tensor) -> npt.NDArray[np.float32]:
     array = values.detach().cpu().numpy().astype(np.float32)
     peak = float(array.max()) if array.size else 0.0
     return array / peak if peak > 0 else array
+
+
+def _layer_kinds(chain: LayerChain) -> tuple[str, ...]:
+    """``input``, then per layer ``linear`` or ``conv``, or ``add`` where a shortcut joins."""
+    joined = {skip.target for skip in chain.skips}
+    kinds = ["add" if layer + 1 in joined else "linear" if conv is None else "conv" for layer, conv in
+             enumerate(chain.convs)]  # fmt: skip
+    return ("input", *kinds)
 
 
 def _check_shape(chain: LayerChain, x: torch.Tensor) -> None:

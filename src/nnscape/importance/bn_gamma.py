@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import replace
+from functools import partial
 from typing import Literal
 
 import torch
@@ -138,14 +139,7 @@ def fine_tune_gammas(
             # (B·C, …): row b·C + k holds example b of class k's own mini-batch, so every layer is one GEMM or
             # convolution over all classes. Seen as (B, C·n_l, …), the per-class batch norm is a plain
             # training-mode batch norm over C·n_l channels (one fused kernel).
-            h = inputs[index[batch]].flatten(0, 1)
-            for layer, gamma in enumerate(gammas):
-                h = chain.flatten_before_nodes(layer, h)
-                for function in chain.pre[layer]:
-                    h = function(h)
-                grouped = h.reshape(batch_size, -1, *h.shape[2:])
-                h = F.batch_norm(grouped, None, None, gamma.flatten(), None, True, 0.0, BN_EPS).view(h.shape)
-                h = chain.apply(layer, chain.flatten_after_nodes(layer, h))
+            h = chain.logits(inputs[index[batch]].flatten(0, 1), node_hook=partial(_scale_nodes, gammas, batch_size))
             h = h.view(batch_size, n_classes, n_classes)
             own = h[:, classes, classes]  # (B, C): class k's logit in class k's batch
             two_way = torch.stack([own, h.sum(dim=2) - own], dim=2)
@@ -158,6 +152,12 @@ def fine_tune_gammas(
         final_loss = float(epoch_loss) / steps
         report(progress, PHASE, epoch + 1, epochs, loss=final_loss / n_classes)
     return [gamma.detach().cpu() for gamma in gammas], final_loss
+
+
+def _scale_nodes(gammas: list[torch.Tensor], batch_size: int, layer: int, h: torch.Tensor) -> torch.Tensor:
+    """The per-class batch norm with γ of node layer ``layer`` on ``h`` ``(B·C, n_l, …)``, seen as ``(B, C·n_l, …)``."""
+    grouped = h.reshape(batch_size, -1, *h.shape[2:])
+    return F.batch_norm(grouped, None, None, gammas[layer].flatten(), None, True, 0.0, BN_EPS).view(h.shape)
 
 
 def steps_per_epoch(y: torch.Tensor, *, n_classes: int, batch_size: int) -> int:

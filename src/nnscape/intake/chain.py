@@ -16,6 +16,7 @@ really applies. Any other BN stays in the chain as a per-channel affine step.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -25,9 +26,9 @@ from torch import nn
 
 from nnscape.errors import ModelError
 
-__all__ = ["Affine", "Conv", "LayerChain", "Step", "build_chain", "cpu_copy", "unsupported"]
+__all__ = ["Affine", "Conv", "LayerChain", "NodeHook", "Skip", "Step", "build_chain", "cpu_copy", "unsupported"]
 
-StepKind = Literal["linear", "conv", "affine", "elementwise", "pool", "flatten", "output"]
+StepKind = Literal["linear", "conv", "affine", "elementwise", "pool", "flatten", "output", "add"]
 SUPPORTED = "Linear, Conv1d/Conv2d, element-wise activations, pooling, Dropout, Flatten, Identity and BatchNorm1d/2d"
 
 
@@ -48,6 +49,34 @@ class Conv:
     @property
     def padded(self) -> bool:
         return self.padding != "valid" and (isinstance(self.padding, str) or any(self.padding))
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A residual shortcut from node layer ``source`` to node layer ``target`` (``target > source + 1``): its
+    output is added to the raw output of the layer producing ``target``, before that layer's activation.
+
+    ``weight`` is ``None`` for the identity (channel i → channel i), else a projection (``(out, in)`` Linear or
+    ``(out, in, *kernel)`` convolution applied as ``conv``), batch norm folded into it and ``bias``.
+    """
+
+    name: str
+    source: int
+    target: int
+    weight: torch.Tensor | None = None
+    bias: torch.Tensor | None = None
+    conv: Conv | None = None
+
+    def __call__(self, h: torch.Tensor) -> torch.Tensor:
+        if self.weight is None:
+            return h
+        weight, bias = self.weight.to(h.device), self.bias.to(h.device) if self.bias is not None else None
+        if self.conv is None:
+            return F.linear(h, weight, bias)
+        return self.conv(h, weight, bias if bias is not None else torch.zeros(weight.shape[0], device=h.device))
+
+
+NodeHook = Callable[[int, torch.Tensor], torch.Tensor]  # (node layer, activation) → what its edges carry
 
 
 @dataclass(frozen=True)
@@ -75,6 +104,8 @@ class LayerChain:
     bridges : tuple of bool
         Whether each layer is a Linear reading the flattened channels of a convolution (``in = channels ×
         positions``; 1 position after global pooling).
+    skips : tuple of Skip
+        Residual shortcuts between node layers that are not consecutive.
     """
 
     names: tuple[str, ...]
@@ -85,6 +116,7 @@ class LayerChain:
     convs: tuple[Conv | None, ...] = field(default=())
     channels: tuple[int, ...] = field(default=())
     bridges: tuple[bool, ...] = field(default=())
+    skips: tuple[Skip, ...] = field(default=())
 
     @property
     def layer_sizes(self) -> list[int]:
@@ -93,8 +125,8 @@ class LayerChain:
 
     @property
     def is_mlp(self) -> bool:
-        """Whether every layer is a Linear on plain features (no convolution)."""
-        return all(conv is None for conv in self.convs)
+        """Whether every layer is a Linear on plain features (no convolution, no shortcut)."""
+        return all(conv is None for conv in self.convs) and not self.skips
 
     def positions(self, layer: int) -> int:
         """Input positions each edge of layer ``layer`` aggregates: kernel size, flattened positions, or 1."""
@@ -122,18 +154,30 @@ class LayerChain:
         """A bridge's channels flattened into its Linear's features."""
         return h.flatten(1) if self.bridges[layer] else h
 
-    def logits(self, x: torch.Tensor, weights: tuple[torch.Tensor, ...] | None = None) -> torch.Tensor:
+    def logits(
+        self, x: torch.Tensor, weights: tuple[torch.Tensor, ...] | None = None, node_hook: NodeHook | None = None
+    ) -> torch.Tensor:
         """``(n, n_outputs)`` logits of inputs ``x`` ``(n, *input shape)`` (inference semantics).
 
-        ``weights`` replaces the chain's weights (same shapes), e.g. masked copies.
+        ``weights`` replaces the chain's weights (same shapes), e.g. masked copies. ``node_hook(l, a)``
+        replaces the activation ``a`` of node layer ``l`` (channels on dim 1) before its layer and its
+        shortcuts read it, e.g. to scale every node.
         """
+        sources = {skip.source for skip in self.skips}
+        saved: dict[int, torch.Tensor] = {}
         h = x
         for layer, pre in enumerate(self.pre):
             h = self.flatten_before_nodes(layer, h)
             for function in pre:
                 h = function(h)
-            h = self.flatten_after_nodes(layer, h)
-            h = self.apply(layer, h, None if weights is None else weights[layer])
+            if node_hook is not None:
+                h = node_hook(layer, h)
+            if layer in sources:
+                saved[layer] = h
+            h = self.apply(layer, self.flatten_after_nodes(layer, h), None if weights is None else weights[layer])
+            for skip in self.skips:
+                if skip.target == layer + 1:
+                    h = h + skip(saved[skip.source])
         return h
 
 
@@ -148,6 +192,8 @@ class Step:
     function: nn.Module | None = None  # elementwise and pool
     scale: torch.Tensor | None = None  # affine
     shift: torch.Tensor | None = None
+    fork: int = -1  # add: the main path's value after steps[:fork] is the shortcut's input
+    shortcut: tuple[Step, ...] = ()  # add: the shortcut's steps (none for the identity)
 
 
 class Affine(nn.Module):
@@ -192,7 +238,7 @@ def build_chain(steps: list[Step], model_name: str) -> LayerChain:
     for step in steps[:last]:
         if step.kind == "output":
             raise ModelError(f"layer {step.name!r} (softmax) is only allowed after the last Linear layer")
-    builder = _Builder()
+    builder = _Builder(steps)
     for index, step in enumerate(steps):
         previous = steps[index - 1] if index else None
         following = steps[index + 1] if index + 1 < len(steps) else None
@@ -203,7 +249,9 @@ def build_chain(steps: list[Step], model_name: str) -> LayerChain:
 class _Builder:
     """Collects the layers of a chain, in order, while folding batch norms."""
 
-    def __init__(self) -> None:
+    def __init__(self, steps: list[Step]) -> None:
+        self.steps = steps
+        self.skips: list[Skip] = []
         self.names: list[str] = []
         self.modules: list[nn.Module] = []
         self.weights: list[torch.Tensor] = []
@@ -232,6 +280,8 @@ class _Builder:
                 self.pending.append(Affine(step.scale, step.shift))
         elif step.kind == "flatten":
             self.flattened = True
+        elif step.kind == "add":
+            self._skip(step)
         elif step.kind in ("elementwise", "pool") and not last_layer:
             assert step.function is not None
             self.pending.append(step.function)
@@ -260,6 +310,44 @@ class _Builder:
         self.pending = []
         if step.kind == "conv":
             self.flattened = False
+
+    def _skip(self, step: Step) -> None:
+        """A residual addition after the last layer: a shortcut from the node layer at the fork."""
+        if self.pending or self.forward_fold is not None or not self.weights:
+            raise ModelError(
+                f"node {step.name!r} (add): nnscape reads additions right after a layer (and its batch norm), "
+                "before the activation"
+            )
+        source = _node_layer_at(self.steps, step.fork, step.name)
+        target = len(self.weights)
+        if target <= source + 1:
+            raise ModelError(f"node {step.name!r} (add): the shortcut skips no layer")
+        weight: torch.Tensor | None = None
+        bias: torch.Tensor | None = None
+        conv: Conv | None = None
+        for part in step.shortcut:
+            if part.kind in ("linear", "conv"):
+                assert part.module is not None
+                weight = cpu_copy(part.module.weight)  # type: ignore[arg-type]
+                bias_value: Any = part.module.bias
+                bias = cpu_copy(bias_value) if bias_value is not None else torch.zeros(weight.shape[0])
+                conv = part.conv
+            elif weight is None or bias is None:
+                raise ModelError(f"node {step.name!r} (add): a batch norm before the shortcut's layer")
+            else:  # a batch norm after the projection: s (W x + b) + t
+                assert part.scale is not None
+                assert part.shift is not None
+                weight = weight * part.scale.view((-1,) + (1,) * (weight.ndim - 1))
+                bias = bias * part.scale + part.shift
+        channels_in = self.channels[source]
+        channels_out = int(self.weights[-1].shape[0])
+        given = (channels_in, channels_out) if weight is None else (int(weight.shape[1]), int(weight.shape[0]))
+        if given != (channels_in, channels_out):
+            raise ModelError(
+                f"node {step.name!r} (add): the shortcut maps {given[0]} to {given[1]} channels, but it leaves "
+                f"{channels_in} and joins {channels_out}"
+            )
+        self.skips.append(Skip(step.name, source, target, weight, bias, conv))
 
     def _input_channels(self, step: Step, weight: torch.Tensor) -> int:
         if step.conv is not None:
@@ -291,8 +379,22 @@ class _Builder:
                 )
         return LayerChain(
             tuple(self.names), tuple(self.modules), tuple(self.weights), tuple(self.biases), tuple(self.pre),
-            tuple(self.convs), tuple(self.channels), tuple(self.bridges),
+            tuple(self.convs), tuple(self.channels), tuple(self.bridges), tuple(self.skips),
         )  # fmt: skip
+
+
+def _node_layer_at(steps: list[Step], fork: int, name: str) -> int:
+    """The node layer whose activation is the main path's value after ``steps[:fork]``: the fork must lie
+    right before a layer, where the layer's nodes are."""
+    for step in steps[fork:]:
+        if step.kind in ("linear", "conv"):
+            return sum(earlier.kind in ("linear", "conv") for earlier in steps[:fork])
+        if step.kind != "flatten":
+            break
+    raise ModelError(
+        f"node {name!r} (add): the shortcut leaves the main path at a value that is not a layer's input "
+        "(nnscape draws shortcuts between the channels entering layers)"
+    )
 
 
 def _folds_forward(step: Step) -> bool:

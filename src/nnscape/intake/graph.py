@@ -2,8 +2,10 @@
 
 Any ``nn.Module`` is traced with ``torch.fx`` (a forward with data-dependent control flow cannot be traced and is
 refused); an exported program's module is already an fx graph; a TorchScript model must be made of
-``nn.Sequential`` containers, whose order is their forward. Every value must flow through one chain: a node
-that combines two values (a residual addition, a concatenation) or a second input is refused.
+``nn.Sequential`` containers, whose order is their forward. Values flow along one main path; a side branch
+may leave it and come back through a residual addition (an "add" step carrying the shortcut: the identity or
+one Linear/convolution with batch norm, the path with fewer layers). Any other merge (a concatenation) or a
+second input is refused.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from nnscape.intake.onnx_file import OnnxModel
 __all__ = ["graph_steps", "model_steps", "script_steps"]
 
 HELPER_METHODS = frozenset({"size", "dim"})  # shape queries feeding a view/reshape
+ADD_FUNCTIONS: frozenset[object] = frozenset(
+    {operator.add, operator.iadd, torch.add, torch.ops.aten.add.Tensor, torch.ops.aten.add_.Tensor, "add", "add_"}
+)  # a residual addition: a function, or a tensor method by name
 
 
 def model_steps(model: nn.Module) -> list[Step]:
@@ -67,14 +72,17 @@ def graph_steps(model: nn.Module) -> list[Step]:
                 f"cannot trace the forward of {type(model).__name__} ({str(exc).splitlines()[0]}); nnscape needs "
                 "a forward without data-dependent control flow, e.g. an nn.Sequential"
             ) from exc
-    steps: list[Step] = []
+    steps: list[Step] = []  # the main path
     current: fx.Node | None = None
+    position: dict[fx.Node, int] = {}  # a main-path value: the value after steps[:position]
+    branches: dict[fx.Node, tuple[int, list[Step]]] = {}  # a side branch: its fork position and its steps
     helpers: set[fx.Node] = set()  # shape queries and parameter reads: not part of the data flow
     for node in graph_module.graph.nodes:
         if node.op == "placeholder":
             if current is not None:
                 raise ModelError(f"{type(model).__name__}.forward takes several inputs; nnscape needs one")
             current = node
+            position[node] = 0
             continue
         if node.op == "get_attr" or _is_helper(node, helpers):
             helpers.add(node)
@@ -89,16 +97,55 @@ def graph_steps(model: nn.Module) -> list[Step]:
         if not node.users and node.op == "call_module":
             continue  # e.g. torch.export's guard function: its result is never used
         inputs = [arg for arg in node.all_input_nodes if arg not in helpers]
-        if inputs != [current]:
+        if len(inputs) == 2 and node.target in ADD_FUNCTIONS and current in inputs:
+            other = inputs[1] if inputs[0] is current else inputs[0]
+            fork, shortcut = (position[other], []) if other in position else branches.get(other, (-1, []))
+            if fork < 0:
+                raise ModelError(f"node {node.name!r} (add): its second value does not branch off the main path")
+            steps[fork:], shortcut = _main_and_shortcut(steps[fork:], shortcut, node.name)
+            steps.append(Step("add", node.name, fork=fork, shortcut=tuple(shortcut)))
+            for value in [value for value, at in position.items() if at > fork]:
+                del position[value]  # the path after the fork may have been swapped with the shortcut
+            current = node
+            position[node] = len(steps)
+            continue
+        if len(inputs) != 1:
             raise ModelError(
                 f"node {node.name!r} ({describe(graph_module, node)}) combines several values; nnscape reads "
-                "single chains of layers, not branches or residual connections"
+                "chains of layers with residual additions, not concatenations or other merges"
             )
         step = node_step(graph_module, node)
-        if step is not None:
-            steps.append(step)
-        current = node
+        if inputs[0] is current:
+            if step is not None:
+                steps.append(step)
+            current = node
+            position[node] = len(steps)
+        elif inputs[0] in position or inputs[0] in branches:  # a side branch (a shortcut) grows
+            fork, branch = (position[inputs[0]], []) if inputs[0] in position else branches[inputs[0]]
+            branches[node] = (fork, [*branch, *([step] if step is not None else [])])
+        else:
+            raise ModelError(
+                f"node {node.name!r} ({describe(graph_module, node)}): its input is not on the model's path"
+            )
     return steps
+
+
+def _main_and_shortcut(main: list[Step], other: list[Step], name: str) -> tuple[list[Step], list[Step]]:
+    """The two paths from a fork to an addition as (main path, shortcut): the shortcut is the path with fewer
+    layers, at most one (an identity or a projection), and holds nothing but that layer and batch norms."""
+
+    def layers(path: list[Step]) -> int:
+        return sum(step.kind in ("linear", "conv") for step in path)
+
+    if layers(other) > layers(main):
+        main, other = other, main
+    if layers(other) > 1 or any(step.kind not in ("linear", "conv", "affine") for step in other):
+        raise ModelError(
+            f"node {name!r} (add): nnscape reads residual additions whose shortcut is the identity or one "
+            "Linear/convolution (with batch norm); this shortcut has "
+            + ", ".join(f"{step.name} ({step.kind})" for step in other)
+        )
+    return main, other
 
 
 def _is_helper(node: fx.Node, helpers: set[fx.Node]) -> bool:

@@ -1,4 +1,4 @@
-"""Processing (ALGORITHM.md sections 2-4): layout, pruning, class-aware node and edge bundling.
+"""Processing (docs/processing.md): layout, pruning, class-aware node and edge bundling.
 
 :func:`process` turns a network with importance into a ``kind="processed"`` network with bundled edge
 polylines; :func:`quality` measures how well a processed network is bundled. See docs/processing.md.

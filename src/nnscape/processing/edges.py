@@ -1,4 +1,4 @@
-"""Edge phase (ALGORITHM.md section 3): class-aware advection of edge samples, all layer gaps at once.
+"""Edge phase (docs/processing.md, "Edge phase"): class-aware advection of edge samples, all layer gaps at once.
 
 Every edge starts straight between its (already bundled) nodes. Each iteration k, with bandwidth
 ``h_k = 0.5 · layer_width · edge_bandwidth_reduction^k`` until ``h_k < h_min``:
@@ -62,7 +62,7 @@ class EdgeClasses:
     """Class vectors and weights at both ends of every edge, by ``edge_importance_type``.
 
     A sample at arc fraction t gets the unit vector in the direction of ``lerp(start, end, t)`` and the weight
-    ``lerp(start_weight, end_weight, t)`` (ALGORITHM.md section 3 table; types 1-3 have equal ends).
+    ``lerp(start_weight, end_weight, t)`` (docs/processing.md, "Sample class vector"; types 1-3 have equal ends).
 
     Attributes
     ----------

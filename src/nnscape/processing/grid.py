@@ -6,8 +6,8 @@ of shape ``(G, n_1, …, n_d, K)`` (``K`` channels last, so one sample's channel
 addressed by flat cell ids, so deposits and look-ups are single ``index_add_`` / ``index_select`` calls over
 all samples at once. Depositing into the nearest cell and then blurring is as good as splatting a kernel per
 sample once the kernel spans a few cells, and costs one scatter per sample instead of ``(2h / cell)^d``
-(ALGORITHM.md section 3). The cell size is chosen by the caller from the bandwidth, so memory depends on the
-bandwidth and the box, never on the number of edges.
+(docs/processing.md, "Density on a grid"). The cell size is chosen by the caller from the bandwidth, so
+memory depends on the bandwidth and the box, never on the number of edges.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import torch
 
 __all__ = ["KERNEL_RADIUS_SIGMAS", "MAX_FIELD_VALUES", "Grid"]
 
-# The kernel is a Gaussian of σ = h / 2 cut off at 2σ = h: the "kernel of radius h" of ALGORITHM.md.
+# The kernel is a Gaussian of σ = h / 2 cut off at 2σ = h: the "kernel of radius h" of docs/processing.md.
 KERNEL_RADIUS_SIGMAS = 2.0
 # Bound on cells × channels of one field (its gradient holds d times as many values). Above it the cells
 # grow: memory and blur time stay bounded for odd layer_distance / layer_width ratios or many classes. The

@@ -1,4 +1,4 @@
-"""Node phase (ALGORITHM.md section 3): class-aware advection of the nodes in the x-y plane.
+"""Node phase (docs/processing.md, "Node phase"): class-aware advection of the nodes in the x-y plane.
 
 All layers share one 2-D density (a node of class k is drawn towards class-k nodes of every layer, so the
 edges between them start out short and parallel); z never changes. Bandwidth ``h_k = 0.75 · layer_width ·

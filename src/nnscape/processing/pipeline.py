@@ -1,4 +1,4 @@
-"""The whole processing pipeline: layout → prune → node phase → straight edges → edge phase → resample."""
+"""The whole processing pipeline: class-aware layout → prune → node phase → straight edges → edge phase → resample."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import torch
 
 from nnscape.config import ProcessingConfig
 from nnscape.errors import ConfigError, NnscapeError
-from nnscape.layout import grid_layout, layer_z
+from nnscape.layout import class_layout, layer_z
 from nnscape.network import Network
 from nnscape.processing.edges import bundle_edges
 from nnscape.processing.nodes import bundle_nodes
@@ -33,8 +33,9 @@ def process(
 ) -> Network:
     """Lay out, prune and bundle ``network``; returns a new ``kind="processed"`` network.
 
-    The input may be plain or already processed: either way the layout starts afresh from the grid and its
-    importance, and existing polylines are ignored (never resampled or collapsed). Pruned edges are absent
+    The input may be plain or already processed: either way the layout starts afresh from the class-aware
+    grid (:func:`~nnscape.layout.class_layout`) and its importance, and existing polylines are ignored (never
+    resampled or collapsed). Pruned edges are absent
     from the result. ``seed`` drives the only random choice (the edge pairs the class-separation figure of
     :func:`~nnscape.processing.quality.quality` compares); the same input and seed give identical arrays on
     one device. Progress comes as phase ``"nodes"`` then ``"edges"``, one event per iteration with the
@@ -61,7 +62,9 @@ def process(
     source_np = network.edge_source[keep]
     target_np = network.edge_target[keep]
     importance = torch.from_numpy(network.node_importance).to(target)
-    layout = grid_layout(sizes, layer_width=config.layer_width, layer_distance=config.layer_distance)
+    layout = class_layout(
+        sizes, network.node_importance, layer_width=config.layer_width, layer_distance=config.layer_distance
+    )
     nodes = bundle_nodes(torch.from_numpy(layout).to(target), importance, config, progress=progress, cancel=cancel)
 
     source = torch.from_numpy(source_np.astype(np.int64)).to(target)

@@ -13,7 +13,7 @@ import torch
 
 __all__ = ["LAST_POINT_FRACTION", "MAX_STRETCH", "Polylines", "at_fractions", "resample", "smooth", "straight"]
 
-# A last sample closer than this fraction of the spacing to the end is dropped (ALGORITHM.md section 3).
+# A last sample closer than this fraction of the spacing to the end is dropped (docs/processing.md, "Edge phase").
 LAST_POINT_FRACTION = 0.3
 # A polyline gets at most this many times the samples of the straight line between its ends: a jagged line
 # (bundling without smoothing zigzags) is then sampled more sparsely instead of multiplying memory.

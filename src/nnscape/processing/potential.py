@@ -1,6 +1,6 @@
 """The class-aware potential both bundling phases climb, and the step they take along it.
 
-ALGORITHM.md section 3 first wrote the potential as ``Φ = v·D − σ‖D‖`` with σ rising to 1, and warns that it
+The method's first form of the potential, ``Φ = v·D − σ‖D‖`` with σ rising to 1,
 fails: ``‖D‖(cos∠(v, D) − σ)`` is negative everywhere once σ nears 1, so late iterations push samples out of
 every bundle whose class mix is not exactly their own, and a full step ``h`` along the normalised gradient
 turns even a faint push into a jump. We keep the schedule and the step but change the potential so that a
@@ -47,7 +47,7 @@ CLASS_REPULSION = 1.0
 # The grid cell is h / CELLS_PER_BANDWIDTH while that exceeds s/3: the kernel (σ = h/2) spans 1.5 cells, and
 # never less than one cell at the finest bandwidth (h_min = 2s/3).
 CELLS_PER_BANDWIDTH = 3.0
-# Finest cell as a fraction of the sample spacing s (ALGORITHM.md: a cell no larger than s/3 at the end).
+# Finest cell as a fraction of the sample spacing s (a cell no larger than s/3 at the end).
 FINEST_CELL_FRACTION = 1.0 / 3.0
 # Slopes below this fraction of the largest slope at the points are rounding noise, not a direction.
 SLOPE_FLOOR = 1e-6

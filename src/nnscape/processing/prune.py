@@ -1,4 +1,4 @@
-"""Pruning (ALGORITHM.md section 1.2): drop the edges with the lowest score before bundling."""
+"""Pruning (docs/processing.md, "Pruning"): drop the edges with the lowest score before bundling."""
 
 from __future__ import annotations
 

@@ -6,11 +6,19 @@
   of the grid's cells.
 - ``spread``: RMS distance of the polyline points from the layer axis (x = y = 0); ``spread_straight`` the
   same for straight edges sampled at the same spacing.
+- ``visible_ink``: what the viewer's default Independent view shows, as a fraction of the ink grid's cells:
+  each cell counts with the largest opacity ``clamp(I · score − (I − 1), 0, 1)`` of the polyline pieces
+  through it, where score = ``min(1, lerp(‖S‖, ‖E‖, t) · a)`` is the viewer's sample score (end nodes'
+  importance norms S, E, edge importance a, arc fraction t) and I the default edge importance opacity (1.1,
+  so scores below 0.09 are not drawn). A network whose edges all matter shows a cloud; one with a few strong
+  pathways shows little ink: this is the figure the demo's untrained > basic > L1 claim is measured by.
 - ``inside``: fraction of polyline points inside the node box widened by a quarter layer width.
 - ``class_separation``: for random pairs of edges in the same layer gap, the mean distance between their
-  points at a quarter, half and three quarters of their length, pairs of different classes over pairs of one
-  class. Only edges whose two end nodes have the same strongest class take part (mixed edges belong to
-  both); above 1 means classes run apart. ``class_separation_straight`` is the same for straight edges.
+  midpoints (half their arc length), pairs of different classes over pairs of one class. Only edges whose
+  two end nodes have the same strongest class take part (mixed edges belong to both); above 1 means classes
+  run apart. ``class_separation_straight`` is the same for straight edges between the same nodes (what the
+  edge phase adds), ``class_separation_grid`` for straight edges between the plain grid layout (what the
+  class-aware layout, the node phase and the edge phase add together).
 """
 
 from __future__ import annotations
@@ -21,7 +29,9 @@ import math
 import numpy as np
 import torch
 
+from nnscape.config import RenderConfig
 from nnscape.errors import FormatError
+from nnscape.layout import grid_layout
 from nnscape.network import Network
 from nnscape.processing.polylines import Polylines, at_fractions, resample, straight
 from nnscape.processing.potential import class_vectors
@@ -35,9 +45,8 @@ _INK_SAMPLES_PER_CELL = 2
 BOX_MARGIN = 0.25
 # Segments rasterised at once, to bound memory on networks with millions of edges.
 _INK_CHUNK = 1 << 15
-# Edge pairs compared for the class separation, and the arc fractions compared along each pair.
+# Edge pairs compared for the class separation.
 _PAIRS = 20_000
-_PAIR_FRACTIONS = (0.25, 0.5, 0.75)
 
 
 def quality(network: Network, *, layer_width: float | None = None, seed: int = 0) -> dict[str, float]:
@@ -53,8 +62,11 @@ def quality(network: Network, *, layer_width: float | None = None, seed: int = 0
     target = torch.from_numpy(network.edge_target.astype(np.int64))
     points = torch.from_numpy(network.edge_points)
     offsets = torch.from_numpy(network.edge_offsets)
-    edge = torch.arange(network.n_edges).repeat_interleave(offsets[1:] - offsets[:-1])
-    bundled = Polylines(offsets, points, edge, torch.zeros(points.shape[0]))
+    counts = offsets[1:] - offsets[:-1]
+    edge = torch.arange(network.n_edges).repeat_interleave(counts)
+    # Point index over the edge's last index, as the viewer takes it (points are equally spaced along the arc).
+    t = (torch.arange(points.shape[0]) - offsets[:-1][edge]) / (counts[edge] - 1).clamp_min(1)
+    bundled = Polylines(offsets, points, edge, t.float())
     lines = straight(nodes[source], nodes[target])
 
     low = nodes.amin(dim=0) - BOX_MARGIN * width
@@ -65,6 +77,7 @@ def quality(network: Network, *, layer_width: float | None = None, seed: int = 0
     figures["ink"] = ink_bundled / max(ink_straight, 1e-12)
     figures["ink_bundled"] = ink_bundled
     figures["ink_straight"] = ink_straight
+    figures["visible_ink"] = _ink(bundled, low, high, width, _opacity(network, bundled))
     figures["spread"] = _rms_radius(points)
     spacing = _median_spacing(bundled)
     figures["spread_straight"] = _rms_radius(resample(lines, spacing).points) if spacing > 0 else _rms_radius(points)
@@ -75,7 +88,14 @@ def quality(network: Network, *, layer_width: float | None = None, seed: int = 0
     gap = torch.from_numpy(network.edge_layer)
     first, second = _pairs(gap[pure], seed)
     pairs = (pure[first], pure[second])
-    for name, polylines in (("class_separation", bundled), ("class_separation_straight", lines)):
+    # Pairs share a layer gap, so z cancels out of their distances and any layer distance will do.
+    grid = torch.from_numpy(grid_layout(network.layer_sizes.tolist(), layer_width=width, layer_distance=width))
+    unbundled = straight(grid[source], grid[target])
+    for name, polylines in (
+        ("class_separation", bundled),
+        ("class_separation_straight", lines),
+        ("class_separation_grid", unbundled),
+    ):
         ratio = _separation(polylines, classes[first] == classes[second], pairs)
         if ratio is not None:
             figures[name] = ratio
@@ -89,20 +109,25 @@ def _layer_width(network: Network) -> float:
         return 1.0
 
 
-def _ink(lines: Polylines, low: torch.Tensor, high: torch.Tensor, width: float) -> float:
-    """Fraction of the cells of the fixed ink grid that the polylines pass through.
+def _ink(
+    lines: Polylines, low: torch.Tensor, high: torch.Tensor, width: float, opacity: torch.Tensor | None = None
+) -> float:
+    """Mean over the cells of the fixed ink grid of the largest opacity of the polylines through each.
 
-    Every segment is cut into equal pieces no longer than half a cell and the cells of the cut points are
-    marked (segments are processed in chunks, so memory stays bounded on millions of edges).
+    ``opacity`` ``(P,)`` per point (default 1 everywhere: the fraction of cells the polylines pass through);
+    a segment has the larger of its ends' opacities. Every segment is cut into equal pieces no longer than
+    half a cell and the cells of the cut points are marked (segments are processed in chunks, so memory stays
+    bounded on millions of edges).
     """
     cell = width / INK_CELLS_PER_WIDTH
     shape = torch.clamp(torch.ceil((high - low) / cell).long(), min=1)
-    occupied = torch.zeros(int(shape.prod()), dtype=torch.bool)
+    ink = torch.zeros(int(shape.prod()), dtype=torch.float32)
     starts = lines.points[:-1]
     steps = lines.points[1:] - starts
+    values = torch.ones(steps.shape[0]) if opacity is None else torch.maximum(opacity[:-1], opacity[1:])
     within = torch.ones(steps.shape[0], dtype=torch.bool)
     within[lines.offsets[1:-1] - 1] = False  # the jump from one edge's end to the next edge's start
-    starts, steps = starts[within], steps[within]
+    starts, steps, values = starts[within], steps[within], values[within]
     length = steps.norm(dim=1)
     for begin in range(0, steps.shape[0], _INK_CHUNK):
         chunk = slice(begin, begin + _INK_CHUNK)
@@ -110,8 +135,19 @@ def _ink(lines: Polylines, low: torch.Tensor, high: torch.Tensor, width: float) 
         fractions = torch.linspace(0.0, 1.0, pieces + 1).view(1, -1, 1)
         dense = (starts[chunk].unsqueeze(1) + steps[chunk].unsqueeze(1) * fractions).view(-1, 3)
         cells = torch.minimum(torch.floor((dense - low) / cell).long().clamp_min(0), shape - 1)
-        occupied[(cells[:, 0] * shape[1] + cells[:, 1]) * shape[2] + cells[:, 2]] = True
-    return float(occupied.double().mean())
+        index = (cells[:, 0] * shape[1] + cells[:, 1]) * shape[2] + cells[:, 2]
+        ink.scatter_reduce_(0, index, values[chunk].repeat_interleave(pieces + 1), "amax")
+    return float(ink.double().mean())
+
+
+def _opacity(network: Network, lines: Polylines) -> torch.Tensor:
+    """``(P,)`` the viewer's default edge opacity at every point of ``lines`` (see ``visible_ink``)."""
+    node = torch.from_numpy(network.node_importance).norm(dim=1).clamp_max(1.0)
+    source = node[torch.from_numpy(network.edge_source.astype(np.int64))][lines.edge]
+    target = node[torch.from_numpy(network.edge_target.astype(np.int64))][lines.edge]
+    score = torch.lerp(source, target, lines.t.float()) * torch.from_numpy(network.edge_importance)[lines.edge]
+    strength = RenderConfig().edges_importance_opacity
+    return (strength * score.clamp_max(1.0) - (strength - 1.0)).clamp(0.0, 1.0)
 
 
 def _rms_radius(points: torch.Tensor) -> float:
@@ -141,13 +177,10 @@ def _pairs(gap: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _separation(lines: Polylines, same: torch.Tensor, pairs: tuple[torch.Tensor, torch.Tensor]) -> float | None:
-    """Mean distance of the pairs of different class over that of the pairs of one class (``same`` ``(Q,)``)."""
+    """Mean midpoint distance of pairs of different class over that of pairs of one class (``same`` ``(Q,)``)."""
     first, second = pairs
-    fractions = torch.tensor(_PAIR_FRACTIONS, dtype=torch.float64)
-    t = fractions.repeat(first.shape[0])
-    a = at_fractions(lines, first.repeat_interleave(len(fractions)), t)
-    b = at_fractions(lines, second.repeat_interleave(len(fractions)), t)
-    distance = (a - b).norm(dim=1).view(-1, len(fractions)).mean(dim=1)
+    middle = torch.full(first.shape, 0.5, dtype=torch.float64)
+    distance = (at_fractions(lines, first, middle) - at_fractions(lines, second, middle)).norm(dim=1)
     if not bool(same.any()) or bool(same.all()):
         return None
     within = float(distance[same].mean())
