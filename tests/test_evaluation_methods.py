@@ -14,7 +14,7 @@ from nnscape.cli import main
 from nnscape.datasets import DatasetSplits
 from nnscape.errors import ConfigError, DataError
 from nnscape.evaluation import PRUNE_FRACTIONS
-from nnscape.evaluation_methods import BASELINES, MethodComparison, compare_methods, write_comparison
+from nnscape.evaluation_methods import MethodComparison, compare_methods, write_comparison
 from nnscape.importance import METHODS
 from nnscape.train import TrainedModel, save_checkpoint
 
@@ -88,7 +88,7 @@ def test_files_hold_every_method(comparison: MethodComparison, tmp_path: Path) -
     assert all(path.is_file() for path in written)
     with (tmp_path / "methods-curves.csv").open() as file:
         rows = list(csv.DictReader(file))
-    assert list(rows[0]) == ["pruned_fraction", *METHODS, *BASELINES]
+    assert list(rows[0]) == ["pruned_fraction", *METHODS, "magnitude", "random"]
     assert len(rows) == PRUNE_FRACTIONS.size
     assert float(rows[0]["taylor"]) == pytest.approx(comparison.curves["taylor"].accuracy["importance"][0])
     with (tmp_path / "methods-per-class.csv").open() as file:
@@ -117,6 +117,6 @@ def test_cli_compares_the_methods(trained: TrainedModel, tmp_path: Path, capsys:
     assert "taylor" in printed
     assert "batchnorm-gamma" not in printed
     with (out / "methods-curves.csv").open() as file:
-        assert next(csv.reader(file)) == ["pruned_fraction", "activation", "taylor", *BASELINES]
+        assert next(csv.reader(file)) == ["pruned_fraction", "activation", "taylor", "magnitude", "random"]
     assert main([*arguments, "--method", "taylor", "--network", str(checkpoint)]) == 1
     assert "--method: not with --network" in capsys.readouterr().err

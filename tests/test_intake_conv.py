@@ -271,3 +271,40 @@ def test_cli_reads_an_exported_residual_cnn_on_digits(tmp_path: Path, capsys: py
     assert "layers 1,8,8,8,16,16,10, 10 classes, 816 edges" in capsys.readouterr().out
     assert main(["info", str(out)]) == 0
     assert "b1.conv2 (add)" in capsys.readouterr().out
+
+
+# -- structured pruning curves ---------------------------------------------------------------------------------
+
+
+def test_evaluate_prunes_whole_channels_of_a_trained_cnn(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """nnscape evaluate on an exported CNN: channel orders, curves from the model's accuracy down to chance."""
+    from nnscape.datasets import load_dataset
+
+    digits = load_dataset("digits")
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 6, 3, padding=1), nn.BatchNorm2d(6), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 8, 3, padding=1),
+        nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 10),
+    )  # fmt: skip
+    optimizer = torch.optim.Adam(model.parameters(), 5e-3)
+    for _ in range(4):
+        for batch in torch.randperm(digits.train_x.shape[0]).split(64):
+            loss = F.cross_entropy(model(digits.train_x[batch]), digits.train_y[batch])
+            optimizer.zero_grad()
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
+    model.eval()
+    accuracy = float((model(digits.test_x).argmax(1) == digits.test_y).float().mean())
+    path = tmp_path / "cnn.pt2"
+    torch.export.save(torch.export.export(model, (digits.test_x[:2],)), path)
+    out = tmp_path / "report"
+    assert main(["evaluate", str(path), "--data", "digits", "--out", str(out), "--epochs", "2", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "test accuracy at 90% of channels pruned:" in printed
+    assert "L1 norm of the filter (Li et al. 2017)" in printed
+    rows = np.loadtxt(out / "pruning-curves.csv", delimiter=",", skiprows=1)
+    header = (out / "pruning-curves.csv").read_text().splitlines()[0].split(",")
+    assert header == ["pruned_fraction", "importance", "l1_filter", "random", "importance_most_first"]
+    np.testing.assert_allclose(rows[0, 1:], accuracy, atol=1e-6)  # nothing pruned: the model itself
+    assert (rows[-1, 1:] < 0.2).all()  # every hidden channel pruned: near chance (10 classes)
+    assert (out / "pruning-per-class.png").stat().st_size > 0

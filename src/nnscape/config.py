@@ -138,7 +138,8 @@ def _shader_settings(prefix: str, size: float, depth_exponent: float, importance
         Setting(f"{prefix}.base_opacity", "float", 0.0, f"Opacity every visible {what[:-1]} gets.", 0.0, 1.0),
         Setting(f"{prefix}.importance_opacity", "float", importance_opacity,
                 "How much importance drives opacity; above 1 hides weak elements.", 0.0, 2.0),
-        Setting(f"{prefix}.depth_opacity", "float", 0.5, "How much nearer elements are more opaque.", 0.0, 1.0),
+        # A quarter: a depth cue that leaves the far side's colours readable (docs/viewer.md).
+        Setting(f"{prefix}.depth_opacity", "float", 0.25, "How much nearer elements are more opaque.", 0.0, 1.0),
         Setting(f"{prefix}.depth_exponent", "float", depth_exponent,
                 "Exponent on how central the ray hits the impostor.", 0.0, 10.0),
         Setting(f"{prefix}.importance_threshold", "float", 0.01,
@@ -236,7 +237,7 @@ class ProcessingConfig(_Config):
 
 @dataclass(frozen=True)
 class RenderConfig(_Config):
-    """Render modes and the six shader settings for nodes and for edges (ALGORITHM.md section 5)."""
+    """Render modes and the six shader settings for nodes and for edges (docs/viewer.md)."""
 
     SETTINGS = RENDER_SETTINGS
     NAME = "rendering"
@@ -246,13 +247,13 @@ class RenderConfig(_Config):
     nodes_size: float = 0.04
     nodes_base_opacity: float = 0.0
     nodes_importance_opacity: float = 1.0
-    nodes_depth_opacity: float = 0.5
+    nodes_depth_opacity: float = 0.25
     nodes_depth_exponent: float = 0.5
     nodes_importance_threshold: float = 0.01
     edges_size: float = 0.02
     edges_base_opacity: float = 0.0
     edges_importance_opacity: float = 1.1
-    edges_depth_opacity: float = 0.5
+    edges_depth_opacity: float = 0.25
     edges_depth_exponent: float = 0.25
     edges_importance_threshold: float = 0.01
 

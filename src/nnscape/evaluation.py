@@ -17,6 +17,13 @@ that is really per-class keeps class k well while the others collapse.
 
 Each step is one forward pass over the whole test set with masked copies of the Linear weights (existing batch
 norms folded in, as in the importance file); the caller's model is never touched.
+
+Convolutional models (and any model with shortcuts) are pruned structurally instead: whole hidden channels
+(nodes), ranked over all hidden layers together, are zeroed in the forward pass. The orders
+(:data:`CHANNEL_ORDERS`): ``importance`` (the node's importance averaged over classes, least first),
+``l1_filter`` (the L1 norm of the filter that produces the channel, over its layer's largest: Li et al.
+2017, "Pruning Filters for Efficient ConvNets"), ``random``, and ``importance_most_first``; per class, by the
+node's class-k importance.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ import torch
 from torch import nn
 
 from nnscape.errors import DataError, ModelError
-from nnscape.intake import mlp_chain
+from nnscape.intake import LayerChain, layer_chain, mlp_chain
 from nnscape.io import atomic_write_bytes
 from nnscape.network import Network
 from nnscape.progress import ProgressCallback, check_cancelled, report
@@ -45,6 +52,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
+    "CHANNEL_ORDERS",
     "ORDERS",
     "ORDER_LABELS",
     "PRUNE_FRACTIONS",
@@ -69,6 +77,13 @@ ORDER_LABELS: Mapping[str, str] = {
     "random": "random order",
     "importance_most_first": "γ × |w|, most important first",
 }
+CHANNEL_ORDERS = ("importance", "l1_filter", "random", "importance_most_first")
+CHANNEL_ORDER_LABELS: Mapping[str, str] = {
+    "importance": "γ, least important channel first",
+    "l1_filter": "L1 norm of the filter (Li et al. 2017)",
+    "random": "random order",
+    "importance_most_first": "γ, most important channel first",
+}
 RANDOM_SEEDS = (0, 1, 2)
 # The thesis reports accuracy at 90 % of edges pruned; the plot marks it.
 HEADLINE_FRACTION = 0.9
@@ -83,6 +98,7 @@ _ORDER_COLOURS: Mapping[str, str] = {
     "magnitude": "tab:green",
     "random": "tab:gray",
     "importance_most_first": "tab:red",
+    "l1_filter": "tab:green",
 }
 _HEADLINE_COLOUR = "tab:red"
 # The per-class band spans the middle half of the classes (min-max is dominated by one odd class).
@@ -115,6 +131,9 @@ class PruningCurves:
         Row k: accuracy on the test examples of class k when pruning by class-k importance.
     other_accuracy : (C, S) float64
         Row k: accuracy on the test examples of every other class under the same pruning.
+    unit : str
+        What is pruned: ``"edges"`` (an MLP's weights) or ``"channels"`` (whole hidden channels of a conv net,
+        with the orders of :data:`CHANNEL_ORDERS`).
     """
 
     fractions: npt.NDArray[np.float64]
@@ -122,6 +141,11 @@ class PruningCurves:
     class_names: tuple[str, ...]
     class_accuracy: npt.NDArray[np.float64]
     other_accuracy: npt.NDArray[np.float64]
+    unit: str = "edges"
+
+    def label(self, order: str) -> str:
+        """The order's description in plots and reports."""
+        return (CHANNEL_ORDER_LABELS if self.unit == "channels" else ORDER_LABELS)[order]
 
     def accuracy_at(self, order: str, fraction: float) -> float:
         """Accuracy of ``order`` at the step closest to ``fraction``."""
@@ -268,6 +292,9 @@ def pruning_curves(
     x, y = _test_tensors(data)
     if int(y.max()) >= network.n_classes or int(y.min()) < 0:
         raise DataError(f"test labels: range [{int(y.min())}, {int(y.max())}] does not fit {network.n_classes} classes")
+    chain = layer_chain(model)
+    if not chain.is_mlp:
+        return _channel_curves(chain, network, x, y, steps, random_seeds, seed, progress, cancel)
     prunable = _PrunableModel(model, network, x, y)
     counts = np.round(steps * network.n_edges).astype(np.int64)
 
@@ -293,13 +320,8 @@ def pruning_curves(
     for k in range(n_classes):
         check_cancelled(cancel)
         ranking = _ranking(class_scores[k], seed)
-        in_class = labels == k
-        for s, count in enumerate(counts):
-            correct = _correct(prunable, ranking[:count])
-            if in_class.any():
-                class_accuracy[k, s] = correct[in_class].mean()
-            if (~in_class).any():
-                other_accuracy[k, s] = correct[~in_class].mean()
+        hits = [_correct(prunable, ranking[:count]) for count in counts]
+        class_accuracy[k], other_accuracy[k] = _split_by_class(hits, labels == k)
         done += 1
         report(progress, "pruning", done, total)
 
@@ -310,6 +332,81 @@ def pruning_curves(
         class_accuracy=class_accuracy,
         other_accuracy=other_accuracy,
     )
+
+
+def _channel_curves(
+    chain: LayerChain,
+    network: Network,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    steps: npt.NDArray[np.float64],
+    random_seeds: Sequence[int],
+    seed: int,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> PruningCurves:
+    """Structured pruning: whole hidden channels zeroed in the forward pass, least-first by each order."""
+    if network.layer_sizes.tolist() != chain.layer_sizes:
+        raise ModelError(
+            f"network layers {network.layer_sizes.tolist()} do not match the model's channels {chain.layer_sizes}"
+        )
+    starts = network.layer_starts
+    hidden = np.arange(starts[1], starts[-2])  # every node but the inputs and the outputs
+    importance = network.node_importance[hidden].astype(np.float64)
+    filters = [chain.weights[layer - 1].abs().flatten(1).sum(dim=1).double().numpy()
+               for layer in range(1, network.n_layers - 1)]  # fmt: skip
+    scores: dict[str, list[npt.NDArray[np.float64]]] = {
+        "importance": [importance.mean(axis=1)],
+        "l1_filter": [np.concatenate([norms / norms.max() if norms.max() > 0 else norms for norms in filters])],
+        "random": [np.random.default_rng(s).random(hidden.size) for s in random_seeds],
+        "importance_most_first": [-importance.mean(axis=1)],
+    }
+    counts = np.round(steps * hidden.size).astype(np.int64)
+    total = sum(len(runs) for runs in scores.values()) + network.n_classes
+
+    def correct(pruned: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        keep = torch.ones(network.n_nodes)
+        keep[torch.as_tensor(hidden[pruned])] = 0.0
+
+        def mask(layer: int, h: torch.Tensor) -> torch.Tensor:
+            channels = keep[int(starts[layer]) : int(starts[layer + 1])]
+            return h * channels.view(1, -1, *(1,) * (h.ndim - 2))
+
+        with torch.no_grad():
+            predicted = chain.logits(x, node_hook=mask).argmax(dim=1)
+        hits: npt.NDArray[np.float64] = (predicted == y).numpy().astype(np.float64)
+        return hits
+
+    curves: dict[str, npt.NDArray[np.float64]] = {}
+    done = 0
+    for order, runs in scores.items():
+        results = []
+        for score in runs:
+            check_cancelled(cancel)
+            ranking = _ranking(score, seed)
+            results.append([correct(ranking[:count]).mean() for count in counts])
+            done += 1
+            report(progress, "pruning", done, total)
+        curves[order] = np.mean(results, axis=0)
+    class_accuracy = np.full((network.n_classes, steps.size), np.nan)
+    other_accuracy = np.full((network.n_classes, steps.size), np.nan)
+    labels = y.numpy()
+    for k in range(network.n_classes):
+        check_cancelled(cancel)
+        ranking = _ranking(importance[:, k], seed)
+        class_accuracy[k], other_accuracy[k] = _split_by_class([correct(ranking[:c]) for c in counts], labels == k)
+        done += 1
+        report(progress, "pruning", done, total)
+    return PruningCurves(steps, curves, network.class_names, class_accuracy, other_accuracy, unit="channels")
+
+
+def _split_by_class(
+    hits: Sequence[npt.NDArray[np.float64]], in_class: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Per step, accuracy on the examples of class k and on the others (NaN where a group is empty)."""
+    own = np.array([row[in_class].mean() if in_class.any() else np.nan for row in hits])
+    other = np.array([row[~in_class].mean() if (~in_class).any() else np.nan for row in hits])
+    return own, other
 
 
 def _correct(prunable: _PrunableModel, pruned_edges: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
@@ -328,12 +425,12 @@ def plot_pruning_curves(curves: PruningCurves, *, title: str = "Pruning by impor
     figure = Figure(figsize=_FIGURE_SIZE, dpi=_DPI, layout="constrained")
     axes = figure.add_subplot()
     percent = curves.fractions * 100
-    for order in ORDERS:
+    for order in curves.accuracy:
         at = curves.accuracy_at(order, HEADLINE_FRACTION)
         axes.plot(
             percent,
             curves.accuracy[order],
-            label=f"{ORDER_LABELS[order]} ({at:.2f})",
+            label=f"{curves.label(order)} ({at:.2f})",
             color=_ORDER_COLOURS[order],
             linewidth=_LINE_WIDTH,
             linestyle="--" if order == "random" else "-",
@@ -341,11 +438,11 @@ def plot_pruning_curves(curves: PruningCurves, *, title: str = "Pruning by impor
     axes.axvline(HEADLINE_FRACTION * 100, color=_HEADLINE_COLOUR, linewidth=1, alpha=0.7)
     chance = 1 / len(curves.class_names)
     axes.axhline(chance, color="black", linewidth=0.8, linestyle=":", label=f"chance ({chance:.2f})")
-    style_axes(axes, title, "Test accuracy")
+    style_axes(axes, title, "Test accuracy", curves.unit)
     axes.set_ylim(0, 1.02)
     # Below the axes: the curves fill every corner of the plot at some point.
     figure.legend(
-        title=f"Pruning order (test accuracy at {HEADLINE_FRACTION:.0%} of edges pruned)",
+        title=f"Pruning order (test accuracy at {HEADLINE_FRACTION:.0%} of {curves.unit} pruned)",
         loc="outside lower center",
         ncols=2,
         fontsize=9,
@@ -367,7 +464,7 @@ def plot_per_class(curves: PruningCurves, *, title: str = "Pruning by class impo
         low, high = np.nanpercentile(rows, _BAND_PERCENTILES, axis=0)
         left.plot(percent, np.nanmean(rows, axis=0), color=colour, linewidth=_LINE_WIDTH, label=label)
         left.fill_between(percent, low, high, color=colour, alpha=0.2)
-    style_axes(left, "Accuracy when pruning by class-k importance", "Test accuracy")
+    style_axes(left, "Accuracy when pruning by class-k importance", "Test accuracy", curves.unit)
     left.set_ylim(0, 1.02)
     left.legend(title="Accuracy on (mean over k; band: middle half of k)", loc="lower left", fontsize=9)
 
@@ -376,16 +473,16 @@ def plot_per_class(curves: PruningCurves, *, title: str = "Pruning by class impo
         gap = curves.class_accuracy[k] - curves.other_accuracy[k]
         right.plot(percent, gap, color=colours[k], linewidth=_LINE_WIDTH * 0.8, alpha=0.85, label=name)
     right.axhline(0, color="black", linewidth=0.8)
-    style_axes(right, "Class-k advantage", "Class-k accuracy − other classes' accuracy")
+    style_axes(right, "Class-k advantage", "Class-k accuracy − other classes' accuracy", curves.unit)
     columns = 1 if len(curves.class_names) <= 12 else 3
     right.legend(title="Class k", loc="upper left", fontsize=8, ncols=columns)
     figure.suptitle(title)
     return figure
 
 
-def style_axes(axes: Any, title: str, ylabel: str) -> None:
+def style_axes(axes: Any, title: str, ylabel: str, unit: str) -> None:
     axes.set_title(title)
-    axes.set_xlabel("Edges pruned (%)")
+    axes.set_xlabel(f"{unit.capitalize()} pruned (%)")
     axes.set_ylabel(ylabel)
     axes.set_xlim(0, 100)
     axes.set_xticks(np.arange(0, 101, 10))
@@ -412,7 +509,7 @@ def write_report(
     if not out.is_dir():
         raise DataError(f"output folder {out} does not exist")
     written = [out / "pruning-curves.csv", out / "pruning-per-class.csv"]
-    atomic_write_bytes(written[0], csv_bytes(["pruned_fraction", *ORDERS], _curve_rows(curves)))
+    atomic_write_bytes(written[0], csv_bytes(["pruned_fraction", *curves.accuracy], _curve_rows(curves)))
     atomic_write_bytes(
         written[1], csv_bytes(["class", "pruned_fraction", "class_accuracy", "other_accuracy"], _class_rows(curves))
     )
@@ -430,7 +527,7 @@ def write_report(
 
 def _curve_rows(curves: PruningCurves) -> list[list[object]]:
     return [
-        [f"{fraction:.4f}", *(f"{curves.accuracy[order][s]:.6f}" for order in ORDERS)]
+        [f"{fraction:.4f}", *(f"{accuracy[s]:.6f}" for accuracy in curves.accuracy.values())]
         for s, fraction in enumerate(curves.fractions)
     ]
 

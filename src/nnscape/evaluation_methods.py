@@ -2,8 +2,9 @@
 
 For each method, :func:`nnscape.importance` scores the model (timed), and :func:`nnscape.evaluation.pruning_curves`
 prunes its edges least important first by the method's pruning score (edge importance × the source node's mean
-importance), and per class by class-k importance. Plain magnitude (|w|) and random order, which do not depend
-on the method, are the baselines. A method whose score knows which weights matter keeps accuracy longest.
+importance), and per class by class-k importance. The orders that do not depend on the method are the
+baselines: |w| and random order for an MLP's edges, L1 filter norm and random order for a convolutional
+model's channels. A method whose score knows which weights matter keeps accuracy longest.
 """
 
 from __future__ import annotations
@@ -32,13 +33,12 @@ if TYPE_CHECKING:
 
 __all__ = ["BASELINES", "MethodComparison", "compare_methods", "plot_methods", "write_comparison"]
 
-BASELINES = ("magnitude", "random")  # orders of nnscape.evaluation that no method changes
+BASELINES = ("magnitude", "l1_filter", "random")  # orders of nnscape.evaluation that no method changes
 SPLITS = ("test", "train")
 _FIGURE_SIZE = (7.5, 6.0)
 _DPI = 110
 _LINE_WIDTH = 2.2
-_BASELINE_COLOURS: Mapping[str, str] = {"magnitude": "tab:green", "random": "tab:gray"}
-_BASELINE_LABELS: Mapping[str, str] = {"magnitude": "|w| only", "random": "random order"}
+_BASELINE_COLOURS: Mapping[str, str] = {"magnitude": "tab:green", "l1_filter": "tab:blue", "random": "tab:gray"}
 _METHOD_COLOURS = ("tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
 
 
@@ -70,12 +70,26 @@ class MethodComparison:
 
     @property
     def fractions(self) -> npt.NDArray[np.float64]:
-        return next(iter(self.curves.values())).fractions
+        return self._first.fractions
+
+    @property
+    def unit(self) -> str:
+        """What is pruned: "edges" (an MLP) or "channels" (a convolutional model)."""
+        return self._first.unit
+
+    @property
+    def baselines(self) -> tuple[str, ...]:
+        """The orders of :data:`BASELINES` measured for this model."""
+        return tuple(order for order in BASELINES if order in self._first.accuracy)
+
+    @property
+    def _first(self) -> PruningCurves:
+        return next(iter(self.curves.values()))
 
     def accuracy_at(self, method: str, fraction: float = HEADLINE_FRACTION) -> float:
         """Accuracy of ``method``'s least-important-first order (or of a baseline) at ``fraction`` pruned."""
         if method in BASELINES:
-            return next(iter(self.curves.values())).accuracy_at(method, fraction)
+            return self._first.accuracy_at(method, fraction)
         return self.curves[method].accuracy_at("importance", fraction)
 
     def class_advantage_at(self, method: str, fraction: float = HEADLINE_FRACTION) -> float:
@@ -135,11 +149,11 @@ def plot_methods(comparison: MethodComparison, *, title: str = "Importance metho
     figure = Figure(figsize=(_FIGURE_SIZE[0] * 2, _FIGURE_SIZE[1]), dpi=_DPI, layout="constrained")
     left, right = figure.subplots(1, 2)
     percent = comparison.fractions * 100
-    first = next(iter(comparison.curves.values()))
-    for baseline in BASELINES:
+    first = comparison.curves[comparison.methods[0]]
+    for baseline in comparison.baselines:
         at = comparison.accuracy_at(baseline)
         left.plot(percent, first.accuracy[baseline], color=_BASELINE_COLOURS[baseline], linewidth=_LINE_WIDTH,
-                  linestyle="--", label=f"{_BASELINE_LABELS[baseline]} ({at:.2f})")  # fmt: skip
+                  linestyle="--", label=f"{first.label(baseline)} ({at:.2f})")  # fmt: skip
     for index, method in enumerate(comparison.methods):
         colour = _METHOD_COLOURS[index % len(_METHOD_COLOURS)]
         curves = comparison.curves[method]
@@ -149,11 +163,13 @@ def plot_methods(comparison: MethodComparison, *, title: str = "Importance metho
         right.plot(percent, advantage, color=colour, linewidth=_LINE_WIDTH, label=method)
     left.axvline(HEADLINE_FRACTION * 100, color="tab:red", linewidth=1, alpha=0.7)
     split = f"{comparison.split.capitalize()} accuracy"
-    style_axes(left, "Pruning least important first", split)
+    style_axes(left, "Pruning least important first", split, comparison.unit)
     left.set_ylim(0, 1.02)
     left.legend(title=f"Method ({split.lower()} at {HEADLINE_FRACTION:.0%} pruned, time)", loc="lower left", fontsize=9)
     right.axhline(0, color="black", linewidth=0.8)
-    style_axes(right, "Pruning by class-k importance", "Class-k accuracy − other classes' (mean over k)")
+    style_axes(
+        right, "Pruning by class-k importance", "Class-k accuracy − other classes' (mean over k)", comparison.unit
+    )
     right.legend(title="Method", loc="upper left", fontsize=9)
     figure.suptitle(title)
     return figure
@@ -165,7 +181,8 @@ def write_comparison(
     """Write the comparison into ``folder`` (which must exist); return the paths written.
 
     ``methods-curves.csv``: ``pruned_fraction``, one accuracy column per method (least important first), then
-    ``magnitude`` and ``random``. ``methods-per-class.csv``: ``method``, ``class``, ``pruned_fraction``,
+    one per baseline (``magnitude`` or ``l1_filter``, and ``random``). ``methods-per-class.csv``: ``method``,
+    ``class``, ``pruned_fraction``,
     ``class_accuracy``, ``other_accuracy``. ``methods-summary.csv``: ``method``, ``seconds``, accuracy and mean
     class-k advantage at 90 % pruned, ``settings``. ``methods-curves.png``/``.svg``: :func:`plot_methods`.
     The first method's full report by every pruning order (:func:`nnscape.evaluation.write_report`) goes
@@ -175,10 +192,10 @@ def write_comparison(
     if not out.is_dir():
         raise DataError(f"output folder {out} does not exist")
     methods = comparison.methods
-    first = next(iter(comparison.curves.values()))
+    first = comparison.curves[methods[0]]
     curve_rows: list[list[object]] = [
         [f"{fraction:.4f}", *(f"{comparison.curves[m].accuracy['importance'][s]:.6f}" for m in methods),
-         *(f"{first.accuracy[b][s]:.6f}" for b in BASELINES)]
+         *(f"{first.accuracy[b][s]:.6f}" for b in comparison.baselines)]
         for s, fraction in enumerate(comparison.fractions)
     ]  # fmt: skip
     class_rows: list[list[object]] = [
@@ -194,7 +211,7 @@ def write_comparison(
         for method in methods
     ]  # fmt: skip
     files = {
-        "methods-curves.csv": csv_bytes(["pruned_fraction", *methods, *BASELINES], curve_rows),
+        "methods-curves.csv": csv_bytes(["pruned_fraction", *methods, *comparison.baselines], curve_rows),
         "methods-per-class.csv": csv_bytes(
             ["method", "class", "pruned_fraction", "class_accuracy", "other_accuracy"], class_rows
         ),

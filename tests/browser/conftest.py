@@ -12,15 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from browser_support import MANY_CLASSES, MANY_CLASSES_LAYERS, PLAIN, PROCESSED, TINY_LAYERS, ViewerPage
-from playwright.sync_api import BrowserContext, Page, ViewportSize, sync_playwright
+from playwright.sync_api import BrowserContext, Page
 
-from nnscape.export.png import CHROMIUM_ARGS, DEBIAN_CHROMIUM
+from nnscape.export.png import DEBIAN_CHROMIUM
+from nnscape.figures import chromium
 from nnscape.generate import random_network
 from nnscape.network import Network
 from nnscape.server import create_app, serve_in_thread
 from nnscape.server.app import STATIC_DIR
 
-VIEWPORT: ViewportSize = {"width": 800, "height": 500}
+VIEWPORT = (800, 500)
 # Where failure screenshots go (CI can upload this folder); default: pytest's temporary folder.
 ARTIFACTS_VARIABLE = "NNSCAPE_BROWSER_ARTIFACTS"
 
@@ -70,18 +71,8 @@ def server_url(network_folder: Path) -> Iterator[str]:
 def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
     if not Path(DEBIAN_CHROMIUM).exists():
         pytest.skip(f"{DEBIAN_CHROMIUM} is missing: apt-get install chromium")
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            profile,
-            executable_path=DEBIAN_CHROMIUM,
-            args=list(CHROMIUM_ARGS),
-            headless=True,
-            viewport=VIEWPORT,
-            accept_downloads=True,
-        )
+    with chromium(tmp_path_factory.mktemp("chromium-profile"), *VIEWPORT) as context:
         yield context
-        context.close()
 
 
 # Set on a test item whose call phase failed, so its page fixture saves a screenshot.

@@ -28,7 +28,7 @@ from nnscape.io import load
 
 pytestmark = pytest.mark.browser
 
-# ALGORITHM.md 5: class colours 0 and 3.
+# Palette colours of classes 0 and 3 (docs/viewer.md).
 PALETTE = {0: (0.133, 0.545, 0.133), 3: (1.0, 0.271, 0.0)}
 # Two pictures differ when at least this many pixels changed (the renderer is deterministic: 0 when equal).
 CHANGED = 100
@@ -50,14 +50,14 @@ def test_processed_network_is_coloured_on_white(viewer: ViewerPage) -> None:
     viewer.open(PROCESSED)
     pixels = viewer.pixels()
     drawn = ink(pixels)
-    height, width = drawn.shape
+    free = viewer.free_canvas()
     assert 0.01 < drawn.mean() < 0.5, "the network should cover some, not all, of the canvas"
-    # White all around: the network sits in the middle, the background is pure white.
-    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    # White all around: the network sits in the middle of the free canvas, the background is pure white.
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, free.width - 1]])
     assert (border == 255).all()
     rows, columns = np.nonzero(drawn)
-    assert abs(rows.mean() - height / 2) < height / 6
-    assert abs(columns.mean() - width / 2) < width / 6
+    assert abs(rows.mean() - free.height / 2) < free.height / 6
+    assert abs(columns.mean() - free.width / 2) < free.width / 6
     # Coloured, not grey: in the "All" view the class mix gives clearly saturated pixels.
     saturation = pixels.max(axis=2).astype(int) - pixels.min(axis=2)
     assert (saturation[drawn] > 40).mean() > 0.2

@@ -1,12 +1,17 @@
 /**
- * Per-element colours for a class view (ALGORITHM.md 5), written into preallocated arrays.
+ * Per-element colours for a class view (docs/viewer.md, "Colour and alpha"), written into preallocated arrays.
  *
- * Each element gets (r, g, b, α_v): α_v is its importance-based alpha, before the shader's opacity formula.
+ * Each element gets (r, g, b, α_v): α_v is its importance alpha, before the shader's opacity formula; the size
+ * always follows the overall score.
  * - "independent": black, α_v = score.
- * - "all": Σ_c palette_c · share_c with share = importance / Σ importance, α_v = score.
- * - class k: palette_k, α_v = share_k · score, so the class-k parts stand out and the rest fades to white.
- *   (ALGORITHM.md multiplies the colour by share_k as well; with α_v already carrying it, that only greys.)
- * Edge samples interpolate their end nodes' colours and alpha factors by their mix position.
+ * - "all": the classes' palette colours weighted by share^SHARPNESS (share = importance / Σ importance), so a
+ *   node that serves mostly one class shows that class's colour, then given back the weighted mean chroma of
+ *   those colours, so that a mix of several classes is a clear colour too rather than a grey; α_v = √score,
+ *   so that the colour of middling elements can be read (the order of importance is kept).
+ * - class k: palette_k, α_v = the element's class-k importance relative to the strongest class-k node of its
+ *   layer, so each layer's class-k pathway is at full strength, however weak the class is overall there.
+ * Edge samples interpolate their end nodes' colours by their mix position; their α_v is their score (√score in
+ * "all"), or in a class-k view the interpolated class-k alpha of the end nodes.
  */
 
 import type { NetworkData } from "./format.js";
@@ -17,73 +22,103 @@ import { type EdgeSamples, importanceType, mixPosition } from "./samples.js";
 export type ClassView = "independent" | "all" | number;
 
 const RGBA = 4;
+// Exponent on the class shares in the "all" mix: 1 averages (greys), large values pick the dominant class.
+const SHARPNESS = 4;
 
-/**
- * Node colours for `view` into `out` ((N, 4) float32), plus each node's alpha factor (α_v / score) into
- * `factor` ((N,) float32), which the edge samples interpolate.
- */
-export function nodeColours(
-  network: NetworkData,
-  nodeScore: Float32Array,
-  view: ClassView,
-  out: Float32Array,
-  factor: Float32Array,
-): void {
+/** Node colours and α_v for `view` into `out` ((N, 4) float32). */
+export function nodeColours(network: NetworkData, nodeScore: Float32Array, view: ClassView, out: Float32Array): void {
   const { nNodes, nClasses, nodeImportance } = network;
   const colours = palette(nClasses);
+  const chromas = Float32Array.from({ length: nClasses }, (_, c) => chromaOf(colours, c));
+  const strongest = typeof view === "number" ? layerMaxima(network, view) : null;
   for (let n = 0; n < nNodes; n++) {
     let r = 0;
     let g = 0;
     let b = 0;
-    let f = 1;
-    if (view !== "independent") {
+    let alpha = nodeScore[n] as number;
+    if (view === "all") {
       let total = 0;
-      for (let c = 0; c < nClasses; c++) total += nodeImportance[n * nClasses + c] as number;
-      if (view === "all") {
-        for (let c = 0; c < nClasses && total > 0; c++) {
-          const share = (nodeImportance[n * nClasses + c] as number) / total;
-          r += share * (colours[3 * c] as number);
-          g += share * (colours[3 * c + 1] as number);
-          b += share * (colours[3 * c + 2] as number);
-        }
-      } else {
-        r = colours[3 * view] as number;
-        g = colours[3 * view + 1] as number;
-        b = colours[3 * view + 2] as number;
-        f = total > 0 ? (nodeImportance[n * nClasses + view] as number) / total : 0;
+      for (let c = 0; c < nClasses; c++) total += (nodeImportance[n * nClasses + c] as number) ** SHARPNESS;
+      let chroma = 0;
+      for (let c = 0; c < nClasses && total > 0; c++) {
+        const weight = (nodeImportance[n * nClasses + c] as number) ** SHARPNESS / total;
+        r += weight * (colours[3 * c] as number);
+        g += weight * (colours[3 * c + 1] as number);
+        b += weight * (colours[3 * c + 2] as number);
+        chroma += weight * (chromas[c] as number);
       }
+      [r, g, b] = withChroma(r, g, b, chroma);
+      alpha = Math.sqrt(alpha);
+    } else if (typeof view === "number" && strongest !== null) {
+      r = colours[3 * view] as number;
+      g = colours[3 * view + 1] as number;
+      b = colours[3 * view + 2] as number;
+      const max = strongest[n] as number;
+      alpha = max > 0 ? (nodeImportance[n * nClasses + view] as number) / max : 0;
     }
     out[RGBA * n] = r;
     out[RGBA * n + 1] = g;
     out[RGBA * n + 2] = b;
-    out[RGBA * n + 3] = f * (nodeScore[n] as number);
-    factor[n] = f;
+    out[RGBA * n + 3] = alpha;
   }
 }
 
-/** Sample colours ((S, 4) float32 into `out`) from the node colours and factors of `nodeColours`. */
+/** Chroma (largest minus smallest channel) of palette colour `c`. */
+function chromaOf(colours: Float32Array, c: number): number {
+  const rgb = colours.subarray(3 * c, 3 * c + 3);
+  return Math.max(...rgb) - Math.min(...rgb);
+}
+
+/**
+ * The colour with its hue and value (largest channel) kept and its chroma set to `chroma`: a mix of distant
+ * hues averages towards grey, this gives it back the mean chroma of the colours mixed.
+ */
+function withChroma(r: number, g: number, b: number, chroma: number): [number, number, number] {
+  const high = Math.max(r, g, b);
+  const now = high - Math.min(r, g, b);
+  if (now <= 0) return [r, g, b];
+  const scale = Math.min(chroma, high) / now;
+  return [high - (high - r) * scale, high - (high - g) * scale, high - (high - b) * scale];
+}
+
+/** For each node, the largest class-`k` importance among the nodes of its layer. */
+function layerMaxima(network: NetworkData, k: number): Float32Array {
+  const { nNodes, nClasses, nodeImportance, layerSizes } = network;
+  const maxima = new Float32Array(nNodes);
+  let first = 0;
+  for (const size of layerSizes) {
+    let max = 0;
+    for (let n = first; n < first + size; n++) max = Math.max(max, nodeImportance[n * nClasses + k] as number);
+    maxima.fill(max, first, first + size);
+    first += size;
+  }
+  return maxima;
+}
+
+/** Sample colours ((S, 4) float32 into `out`) from the node colours of `nodeColours` for the same `view`. */
 export function sampleColours(
   network: NetworkData,
   samples: EdgeSamples,
   nodeColour: Float32Array,
-  nodeFactor: Float32Array,
+  view: ClassView,
   out: Float32Array,
 ): void {
   const { nEdges, edgeSource, edgeTarget } = network;
   const { offsets, scoreAndT } = samples;
   const type = importanceType(network);
+  const classAlpha = typeof view === "number";
+  const lift = view === "all";
   for (let e = 0; e < nEdges; e++) {
-    const s = edgeSource[e] as number;
-    const t = edgeTarget[e] as number;
-    const fs = nodeFactor[s] as number;
-    const ft = nodeFactor[t] as number;
+    const s = RGBA * (edgeSource[e] as number);
+    const t = RGBA * (edgeTarget[e] as number);
     for (let i = offsets[e] as number, end = offsets[e + 1] as number; i < end; i++) {
       const m = mixPosition(scoreAndT[2 * i + 1] as number, type);
-      for (let channel = 0; channel < 3; channel++) {
-        const from = nodeColour[RGBA * s + channel] as number;
-        out[RGBA * i + channel] = from + m * ((nodeColour[RGBA * t + channel] as number) - from);
+      for (let channel = 0; channel < 4; channel++) {
+        const from = nodeColour[s + channel] as number;
+        out[RGBA * i + channel] = from + m * ((nodeColour[t + channel] as number) - from);
       }
-      out[RGBA * i + 3] = (fs + m * (ft - fs)) * (scoreAndT[2 * i] as number);
+      const score = scoreAndT[2 * i] as number;
+      if (!classAlpha) out[RGBA * i + 3] = lift ? Math.sqrt(score) : score;
     }
   }
 }

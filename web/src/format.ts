@@ -194,17 +194,24 @@ export function parse(buffer: ArrayBuffer, name = "file"): NetworkData {
   expectFinite(edgeWeight, "edge_weight", fail);
   const edgeImportance = float32View(buffer, expectShape("edge_importance", [nEdges]));
   expectUnitInterval(edgeImportance, "edge_importance", fail);
-  for (const [key, index] of [["edge_source", edgeSource], ["edge_target", edgeTarget]] as const) {
-    for (let e = 0; e < nEdges; e++) {
-      const node = index[e] as number;
-      if (node < 0 || node >= nNodes) fail(`${key}: node index ${node} out of range [0, ${nNodes})`);
+  // One fast pass over both index arrays; the slower ordered pass only finds which to report.
+  let inRange = true;
+  for (let e = 0; e < nEdges; e++) {
+    if ((edgeSource[e] as number) >>> 0 >= nNodes || (edgeTarget[e] as number) >>> 0 >= nNodes) inRange = false;
+  }
+  if (!inRange) {
+    for (const [key, index] of [["edge_source", edgeSource], ["edge_target", edgeTarget]] as const) {
+      const node = index.find((n) => n < 0 || n >= nNodes);
+      if (node !== undefined) fail(`${key}: node index ${node} out of range [0, ${nNodes})`);
     }
   }
   const layerOf = nodeLayers(layerSizes);
+  let firstSkip = -1; // reported last, as in Python, and only for version 1 files
   for (let e = 0; e < nEdges; e++) {
     const from = layerOf[edgeSource[e] as number] as number;
     const to = layerOf[edgeTarget[e] as number] as number;
     if (to <= from) fail(`edge_target: edge ${e} runs from layer ${from} to layer ${to}; edges must run to a later layer`);
+    if (to !== from + 1 && firstSkip < 0) firstSkip = e;
   }
 
   let edgeOffsets: Uint32Array | null = null;
@@ -228,12 +235,8 @@ export function parse(buffer: ArrayBuffer, name = "file"): NetworkData {
       edgeOffsets[e + 1] = Number(wide[e + 1]);
     }
   }
-  if (version === "1") {
-    for (let e = 0; e < nEdges; e++) {
-      if (layerOf[edgeTarget[e] as number] !== (layerOf[edgeSource[e] as number] as number) + 1) {
-        fail(`edge_target: edge ${e} skips a layer, which a version 1 file cannot hold`);
-      }
-    }
+  if (version === "1" && firstSkip >= 0) {
+    fail(`edge_target: edge ${firstSkip} skips a layer, which a version 1 file cannot hold`);
   }
 
   return {
@@ -500,10 +503,12 @@ function nodeLayers(layerSizes: readonly number[]): Int32Array {
 }
 
 function expectUnitInterval(values: Float32Array, key: string, fail: (message: string) => never): void {
-  expectFinite(values, key, fail);
   for (let i = 0; i < values.length; i++) {
     const v = values[i] as number;
-    if (!(v >= 0 && v <= 1)) fail(`${key}: values must lie in [0, 1], got ${v} at flat index ${i}`);
+    if (!(v >= 0 && v <= 1)) {
+      expectFinite(values, key, fail); // a NaN or infinity anywhere is reported first, as in Python
+      fail(`${key}: values must lie in [0, 1], got ${v} at flat index ${i}`);
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * Class colours: the ten of ALGORITHM.md section 5, then procedurally more (golden-angle hues), so any class
- * count works.
+ * Class colours: the original tool's ten (docs/viewer.md, "Palette"), then procedurally more (golden-angle
+ * hues), so any class count works.
  */
 
 /** RGB in [0, 1] of classes 0-9. */

@@ -40,7 +40,7 @@ export function nodeScores(network: NetworkData): Float32Array {
 
 /**
  * Where along its edge a sample takes its class mix from, by the file's `edge_importance_type`
- * (ALGORITHM.md 3): 0 interpolates source → target, 1 the source, 2 the mean of both, 3 the target.
+ * (docs/viewer.md): 0 interpolates source → target, 1 the source, 2 the mean of both, 3 the target.
  */
 export function mixPosition(t: number, importanceType: number): number {
   switch (importanceType) {
@@ -68,7 +68,7 @@ export function importanceType(network: NetworkData): number {
 
 /**
  * Samples of every edge: the file's polylines, or straight lines at `samplesPerUnit` per unit length.
- * Score of a sample at mix position m = ((1 - m)·|S| + m·|E|)·a (ALGORITHM.md 5), clipped to [0, 1].
+ * Score of a sample at mix position m = ((1 - m)·|S| + m·|E|)·a (docs/viewer.md), clipped to [0, 1].
  */
 export function edgeSamples(network: NetworkData, nodeScore: Float32Array, samplesPerUnit: number): EdgeSamples {
   const { nEdges, edgeSource, edgeTarget, edgeImportance } = network;

@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "evaluate", help="pruning curves of a model by importance, magnitude and random order (CSV, PNG, SVG)"
     )
-    parser.add_argument("model", help="a model checkpoint (as written by `nnscape train`)")
+    parser.add_argument("model", help="a model file (nnscape train checkpoint, TorchScript, .pt2 or .onnx)")
     parser.add_argument("--data", required=True, help="digits, fashion-mnist, idx:FOLDER or a .npz/.pt file")
     parser.add_argument("--out", required=True, help="folder for the CSV and plot files (created if missing)")
     parser.add_argument(
@@ -46,8 +46,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     from nnscape.cli.common import progress_bars
     from nnscape.datasets import load_dataset
-    from nnscape.evaluation import HEADLINE_FRACTION, ORDER_LABELS, ORDERS, pruning_curves, write_report
-    from nnscape.evaluation_methods import BASELINES, compare_methods, write_comparison
+    from nnscape.evaluation import HEADLINE_FRACTION, pruning_curves, write_report
+    from nnscape.evaluation_methods import compare_methods, write_comparison
     from nnscape.importance.bn_gamma import NAME as FINE_TUNING
     from nnscape.intake import load_model
     from nnscape.io import load
@@ -66,7 +66,6 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     splits = load_dataset(args.data)
     title = f"{Path(args.model).name} on {args.data}"
-    at = f"{args.split} accuracy at {HEADLINE_FRACTION:.0%} of edges pruned"
     if args.network:
         network = load(args.network)
         data = (splits.test_x, splits.test_y) if args.split == "test" else (splits.train_x, splits.train_y)
@@ -74,9 +73,9 @@ def run(args: argparse.Namespace) -> int:
             curves = pruning_curves(model, network, data, seed=args.seed, progress=progress)
         out.mkdir(parents=True, exist_ok=True)
         written = write_report(curves, out, title=title)
-        print(f"{at}:")
-        for order in ORDERS:
-            print(f"  {ORDER_LABELS[order]:<34} {curves.accuracy_at(order, HEADLINE_FRACTION):.3f}")
+        print(f"{args.split} accuracy at {HEADLINE_FRACTION:.0%} of {curves.unit} pruned:")
+        for order in curves.accuracy:
+            print(f"  {curves.label(order):<38} {curves.accuracy_at(order, HEADLINE_FRACTION):.3f}")
     else:
         with progress_bars(quiet=args.quiet) as progress:
             comparison = compare_methods(
@@ -85,10 +84,13 @@ def run(args: argparse.Namespace) -> int:
             )  # fmt: skip
         out.mkdir(parents=True, exist_ok=True)
         written = write_comparison(comparison, out, title=title)
-        print(f"{at}, least important first (importance seconds):")
+        print(
+            f"{args.split} accuracy at {HEADLINE_FRACTION:.0%} of {comparison.unit} pruned, least important first "
+            "(importance seconds):"
+        )
         for method in comparison.methods:
             print(f"  {method:<20} {comparison.accuracy_at(method):.3f}  ({comparison.seconds[method]:.1f} s)")
-        for baseline in BASELINES:
+        for baseline in comparison.baselines:
             print(f"  {baseline:<20} {comparison.accuracy_at(baseline):.3f}")
     print("wrote " + ", ".join(str(path) for path in written))
     return 0

@@ -1,4 +1,4 @@
-/** Keyboard (H rotation, K screenshot, 0-9 camera presets) and drag-and-drop of local files. */
+/** Keyboard (H rotation, K screenshot, 0-9 camera presets, F fit) and drag-and-drop of local files. */
 
 import type { NetworkLoader } from "../loader.js";
 import type { ViewerState } from "../state.js";
@@ -31,6 +31,7 @@ export function bindKeys(
     const key = event.key.toLowerCase();
     if (key === "h") state.setRotating(!state.rotating);
     else if (key === "k") downloadScreenshot(viewer, state).catch(onError);
+    else if (key === "f") viewer.fit();
     else if (/^[0-9]$/.test(key) && Number(key) < PRESET_COUNT) viewer.setPreset(Number(key));
     else return;
     event.preventDefault();

@@ -14,13 +14,17 @@ import { impostorMaterial, lineMaterial, pointMaterial, Shading } from "./materi
 
 /** Diameter of the dots of the point modes, in CSS pixels. */
 const POINT_DIAMETER_PX = 3;
+/** At most this many edge samples (evenly spread) join the nodes in the points the camera fits. */
+const FIT_SAMPLES = 50_000;
+const EMPTY = new Float32Array(0);
+// Elements fainter than this importance term (at most 30 % opaque) may fall outside the fitted view.
+const VISIBLE = 0.3;
 
 /** Everything derived once per network: typed arrays the layers share. */
 interface Derived {
   readonly data: NetworkData;
   readonly nodeScore: Float32Array;
   readonly nodeColour: Float32Array;
-  readonly nodeFactor: Float32Array;
   readonly nodeScoreAndT: Float32Array;
   readonly samples: EdgeSamples;
   readonly sampleColour: Float32Array;
@@ -32,6 +36,8 @@ export class NetworkView {
   readonly layoutBox = new Box3();
   /** Bounding sphere of nodes and samples, for the relative depth ε. */
   readonly bounds = new Sphere();
+  /** The drawn nodes and a spread of the drawn edge samples (x, y, z flat): what the camera fits. */
+  fitPoints: Float32Array = new Float32Array(0);
   private readonly nodeShading = new Shading();
   private readonly edgeShading = new Shading();
   private readonly shadings: readonly Shading[] = [this.nodeShading, this.edgeShading];
@@ -51,6 +57,11 @@ export class NetworkView {
     this.unsubscribe = state.subscribe((change) => this.onChange(change));
   }
 
+  /** The largest radius a node or edge sphere can have (size × a score of at most 1). */
+  get largestRadius(): number {
+    return Math.max(this.state.number("nodes.size"), this.state.number("edges.size"));
+  }
+
   get edgeSampleCount(): number {
     return this.derived?.samples.count ?? 0;
   }
@@ -66,6 +77,7 @@ export class NetworkView {
     const loaded = this.state.network;
     if (loaded === null) {
       this.derived = null;
+      this.fitPoints = new Float32Array(0);
       return;
     }
     const data = loaded.data;
@@ -77,7 +89,6 @@ export class NetworkView {
       data,
       nodeScore,
       nodeColour: new Float32Array(4 * data.nNodes),
-      nodeFactor: new Float32Array(data.nNodes),
       nodeScoreAndT,
       samples,
       sampleColour: new Float32Array(4 * samples.count),
@@ -92,8 +103,8 @@ export class NetworkView {
   private computeColours(): void {
     const d = this.derived;
     if (d === null) return;
-    nodeColours(d.data, d.nodeScore, this.state.classView, d.nodeColour, d.nodeFactor);
-    sampleColours(d.data, d.samples, d.nodeColour, d.nodeFactor, d.sampleColour);
+    nodeColours(d.data, d.nodeScore, this.state.classView, d.nodeColour);
+    sampleColours(d.data, d.samples, d.nodeColour, this.state.classView, d.sampleColour);
   }
 
   private recolour(): void {
@@ -110,6 +121,14 @@ export class NetworkView {
     const edgeMode = String(this.state.render["edge_mode"]);
     const d = this.derived;
     if (d === null) return;
+    const { nodePosition } = d.data;
+    const nodes = nodeMode === "none" ? EMPTY : drawnPoints(nodePosition, d.nodeScoreAndT, setting, "nodes", Infinity);
+    const { points, scoreAndT } = d.samples;
+    const edges = edgeMode === "none" ? EMPTY : drawnPoints(points, scoreAndT, setting, "edges", FIT_SAMPLES);
+    this.fitPoints = new Float32Array(nodes.length + edges.length);
+    this.fitPoints.set(nodes);
+    this.fitPoints.set(edges, nodes.length);
+    if (this.fitPoints.length === 0) this.fitPoints = nodePosition;
     if (nodeMode !== this.nodeMode || this.nodeLayer === null) {
       this.replace("node", this.buildNodes(nodeMode, d));
       this.nodeMode = nodeMode;
@@ -197,4 +216,31 @@ export class NetworkView {
     this.clearLayers();
     this.derived = null;
   }
+}
+
+/**
+ * Positions (x, y, z flat) of the elements of a group that are clearly visible: above its importance threshold,
+ * with an importance term (their score as α_v) of at least VISIBLE; every k-th of them, at most `limit`.
+ */
+function drawnPoints(
+  positions: Float32Array,
+  scoreAndT: Float32Array,
+  setting: (key: string) => number,
+  prefix: string,
+  limit: number,
+): Float32Array {
+  const threshold = setting(`${prefix}.importance_threshold`);
+  const opacity = setting(`${prefix}.importance_opacity`);
+  const drawn: number[] = [];
+  for (let i = 0; i < scoreAndT.length / 2; i++) {
+    const score = scoreAndT[2 * i] as number;
+    if (score > threshold && 1 - opacity + opacity * score >= VISIBLE) drawn.push(i);
+  }
+  const stride = Math.max(1, Math.ceil(drawn.length / limit));
+  const points = new Float32Array(3 * Math.ceil(drawn.length / stride));
+  for (let k = 0, j = 0; k < drawn.length; k += stride, j += 3) {
+    const i = drawn[k] as number;
+    points.set(positions.subarray(3 * i, 3 * i + 3), j);
+  }
+  return points;
 }

@@ -6,15 +6,18 @@
 import { Box3, Color, PerspectiveCamera, Scene, Vector3, WebGLRenderer } from "three";
 import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
 import type { ViewerState } from "../state.js";
-import { applyPreset, DEFAULT_PRESET, FIELD_OF_VIEW_DEGREES } from "./camera.js";
+import { DEFAULT_PRESET, FIELD_OF_VIEW_DEGREES, fitCamera, presetDirection } from "./camera.js";
 import { NetworkView } from "./NetworkView.js";
 import { ResolutionGovernor } from "./resolution.js";
 
 const BACKGROUND = 0xffffff;
 const ORBIT_SPEED = 1.0; // OrbitControls units: 2 = one turn per 30 s
 const FPS_WINDOW_MS = 1000;
-// Where the camera looks before a network is loaded.
+// What the camera frames before a network is loaded.
 const EMPTY_SCENE_BOX = new Box3(new Vector3(-0.5, -0.5, -0.5), new Vector3(0.5, 0.5, 0.5));
+const EMPTY_SCENE_POINTS = new Float32Array([-0.5, -0.5, -0.5, 0.5, 0.5, 0.5]);
+// A panel narrower than this share of the canvas is framed around; a wider one (a small window) is ignored.
+const MAX_PANEL_SHARE = 0.5;
 
 export interface ViewerOptions {
   /** Deterministic frames for tests: no device pixel ratio, and each frame finished before it counts. */
@@ -45,6 +48,13 @@ export class Viewer {
   private readonly unsubscribe: () => void;
   private readonly tick = (now: number): void => this.frame(now);
   private onFrameListeners: (() => void)[] = [];
+  /** The control panel floating over the canvas's right side: framing keeps the network beside it. */
+  private panel: HTMLElement | null = null;
+  /** Width of the canvas the panel leaves free, over its height. */
+  private freeAspect = 1;
+  private readonly direction = new Vector3();
+  /** Layer sizes ("784-81-49-10") of the network the camera was last framed for. */
+  private framedLayers: string | null = null;
 
   constructor(
     private readonly container: HTMLElement,
@@ -65,7 +75,7 @@ export class Viewer {
     this.networkView = new NetworkView(state, options.samplesPerUnit);
     this.scene.add(this.networkView.group);
     this.unsubscribe = state.subscribe((change) => {
-      if (change === "network") this.setPreset(DEFAULT_PRESET);
+      if (change === "network") this.networkChanged();
       this.controls.autoRotate = state.rotating;
       this.invalidate();
     });
@@ -92,10 +102,46 @@ export class Viewer {
     this.invalidate();
   }
 
+  /**
+   * A network of another architecture is framed from the default preset; one of the same layer sizes keeps the
+   * camera, so that variants (untrained, trained, L1) or processing stages compare at one scale. Key F re-fits.
+   */
+  private networkChanged(): void {
+    const layers = this.state.network?.data.layerSizes.join("-") ?? null;
+    if (layers === null || layers !== this.framedLayers) this.setPreset(DEFAULT_PRESET);
+    this.framedLayers = layers;
+  }
+
+  /** Frame the network beside `panel` (which floats over the canvas's right side) from now on. */
+  keepClearOf(panel: HTMLElement): void {
+    this.panel = panel;
+    this.resize();
+  }
+
+  /** Look from camera preset `index` at the network's centre, fitted to the free canvas. */
   setPreset(index: number): void {
+    this.fitAlong(presetDirection(index, this.direction));
+  }
+
+  /** Fit the network to the free canvas again, keeping the direction the camera looks from (key F). */
+  fit(): void {
+    this.direction.subVectors(this.camera.position, this.controls.target);
+    if (this.direction.lengthSq() === 0) this.direction.set(0, 0, 1);
+    this.fitAlong(this.direction.normalize());
+  }
+
+  /** Look along `direction` at the network's centre, then fit: the same direction always gives the same view. */
+  private fitAlong(direction: Vector3): void {
     const box = this.networkView.layoutBox;
-    applyPreset(index, box.isEmpty() ? EMPTY_SCENE_BOX : box, this.camera, this.controls.target);
+    (box.isEmpty() ? EMPTY_SCENE_BOX : box).getCenter(this.controls.target);
+    const points = this.networkView.fitPoints;
+    fitCamera(this.camera, this.controls.target, direction, {
+      points: points.length > 0 ? points : EMPTY_SCENE_POINTS,
+      radius: this.networkView.largestRadius,
+      aspect: this.freeAspect,
+    });
     this.controls.update();
+    this.moved = true;
     this.invalidate();
   }
 
@@ -117,13 +163,28 @@ export class Viewer {
     if (ratio !== this.renderer.getPixelRatio()) this.renderer.setPixelRatio(ratio);
   }
 
+  /** Match the canvas to its container; centre the projection on the free canvas and fit it again. */
   private resize(): void {
     const width = Math.max(1, this.container.clientWidth);
     const height = Math.max(1, this.container.clientHeight);
     this.renderer.setSize(width, height, false);
-    this.camera.aspect = width / height;
-    this.camera.updateProjectionMatrix();
-    this.invalidate();
+    const covered = this.coveredWidth(width);
+    // The canvas is the right part of a wider virtual view whose centre is the free canvas's centre.
+    this.camera.aspect = (width + covered) / height;
+    if (covered > 0) this.camera.setViewOffset(width + covered, height, covered, 0, width, height);
+    else this.camera.clearViewOffset();
+    this.freeAspect = (width - covered) / height;
+    this.fit();
+  }
+
+  /** CSS pixels of the canvas's right side the panel covers (0 without a panel, or when it is too wide). */
+  private coveredWidth(width: number): number {
+    if (this.panel === null) return 0;
+    const panel = this.panel.getBoundingClientRect();
+    const canvas = this.container.getBoundingClientRect();
+    const covered = canvas.right - panel.left;
+    if (panel.width === 0 || covered <= 0 || panel.left >= canvas.right) return 0;
+    return covered <= MAX_PANEL_SHARE * width ? covered : 0;
   }
 
   private frame(now: number): void {

@@ -1,4 +1,4 @@
-// Opacity of the transparent modes (ALGORITHM.md 5), shared by every shader (prepended to each stage):
+// Opacity of the transparent modes (docs/viewer.md), shared by every shader (prepended to each stage):
 //   α = [(1 − I) + I·α_v] · [(1 − D) + D·ε] · ρ^γ · (1 − B) + B
 // I importance opacity, D depth opacity, γ depth exponent, B base opacity; α_v the element's importance alpha,
 // ε its relative depth (1 nearest, 0 farthest over the network's bounding sphere), ρ how central the ray hits.
