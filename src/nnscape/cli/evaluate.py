@@ -84,13 +84,12 @@ def run(args: argparse.Namespace) -> int:
             )  # fmt: skip
         out.mkdir(parents=True, exist_ok=True)
         written = write_comparison(comparison, out, title=title)
-        print(
-            f"{args.split} accuracy at {HEADLINE_FRACTION:.0%} of {comparison.unit} pruned, least important first "
-            "(importance seconds):"
-        )
+        print(f"{args.split} accuracy at {HEADLINE_FRACTION:.0%} of {comparison.unit} pruned:")
         for method in comparison.methods:
-            print(f"  {method:<20} {comparison.accuracy_at(method):.3f}  ({comparison.seconds[method]:.1f} s)")
+            name = f"{method}, least important first ({comparison.seconds[method]:.1f} s)"
+            print(f"  {name:<46} {comparison.accuracy_at(method):.3f}")
+        first = comparison.curves[comparison.methods[0]]
         for baseline in comparison.baselines:
-            print(f"  {baseline:<20} {comparison.accuracy_at(baseline):.3f}")
+            print(f"  {first.label(baseline):<46} {comparison.accuracy_at(baseline):.3f}")
     print("wrote " + ", ".join(str(path) for path in written))
     return 0
