@@ -203,4 +203,4 @@ def test_cli_writes_the_report(trained: TrainedModel, network: Network, tmp_path
     fresh = tmp_path / "fresh"  # importance estimated by the command itself
     assert main(["evaluate", str(checkpoint), "--data", "digits", "--epochs", "2", "--out", str(fresh), "--quiet"]) == 0
     assert (fresh / "pruning-curves.csv").is_file()
-    assert main(["evaluate", *args, "--threads", "0"]) == 1
+    assert main(["evaluate", *args, "--threads", "0"]) == 2  # a usage error

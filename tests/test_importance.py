@@ -172,7 +172,7 @@ def test_data_that_does_not_fit_is_refused() -> None:
     x, y = _wired_data()
     with pytest.raises(DataError, match=r"the model takes 6 inputs but the data has examples of shape \(5,\)"):
         importance(_wired_model(), (x[:, :5], y))
-    with pytest.raises(DataError, match=r"data: class 3 \('3'\) has no training examples"):
+    with pytest.raises(DataError, match=r"data: no training examples of class 3 \(the model has 4 outputs"):
         importance(_wired_model(), (x[y < 3], y[y < 3]))
     with pytest.raises(ModelError, match="the model has 1 outputs; nnscape handles 2 to 100 classes"):
         importance(nn.Sequential(nn.Linear(6, 1)), (x, torch.zeros_like(y)))

@@ -32,6 +32,13 @@ __all__ = [
 ]
 
 SettingType = Literal["float", "int", "bool", "choice"]
+# Error lines quote the offending value up to this long (str() of a longer int is itself refused by Python).
+MAX_SHOWN_CHARACTERS = 80
+MAX_SHOWN_INTEGER = 10**20
+# Keys nest at most one level ("edges.size"); a JSON object nested deeper is refused before walking it.
+MAX_NESTING = 4
+# A config file is a few hundred bytes; reading stops well before a huge or endless one fills memory.
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -63,32 +70,30 @@ class Setting:
 
     def check(self, value: Any) -> Any:
         """Return ``value`` converted to this setting's type; raise :class:`ConfigError` if it is not allowed."""
-        shown = json.dumps(value) if _jsonable(value) else repr(value)
-        problem = f"{self.key}: {shown} is not allowed"
+        problem = f"{self.key}: {_shown(value)} is not allowed"
         if self.type == "bool":
             if not isinstance(value, bool):
                 raise ConfigError(f"{problem}; expected true or false")
             return value
         if self.type == "choice":
-            if value not in self.choices:
+            if not isinstance(value, str) or value not in self.choices:
                 raise ConfigError(f"{problem}; expected {self.describe_range()}")
             return value
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{problem}; expected a number in {self.describe_range()}")
-        if self.type == "int":
-            if float(value) != int(value):
-                raise ConfigError(f"{problem}; expected a whole number in {self.describe_range()}")
-            value = int(value)
-        else:
-            value = float(value)
-            if not math.isfinite(value):
-                raise ConfigError(f"{problem}; expected a finite number in {self.describe_range()}")
-        if self.choices and value not in self.choices:
-            raise ConfigError(f"{problem}; expected {self.describe_range()}")
+        # NaN and infinity first: they compare false with every bound and int() of them raises.
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{problem}; expected a finite number in {self.describe_range()}")
+        if self.type == "int" and isinstance(value, float) and not value.is_integer():
+            raise ConfigError(f"{problem}; expected a whole number in {self.describe_range()}")
+        # Bounds are compared before converting, so a 5 000-digit integer is refused instead of overflowing.
         too_low = self.low is not None and (value <= self.low if self.low_open else value < self.low)
         too_high = self.high is not None and (value >= self.high if self.high_open else value > self.high)
         if too_low or too_high:
-            raise ConfigError(f"{problem}; expected a value in {self.describe_range()}")
+            raise ConfigError(f"{problem}; expected {'' if self.choices else 'a value in '}{self.describe_range()}")
+        value = int(value) if self.type == "int" else float(value)
+        if self.choices and value not in self.choices:
+            raise ConfigError(f"{problem}; expected {self.describe_range()}")
         return value
 
     def as_json(self) -> dict[str, Any]:
@@ -100,21 +105,28 @@ def _number(value: float | None) -> str:
     return "∞" if value is None else f"{value:g}"
 
 
-def _jsonable(value: Any) -> bool:
+def _shown(value: Any) -> str:
+    """``value`` for an error line: JSON where it is short, else its type and a cut-down repr."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SHOWN_INTEGER:
+        return f"an integer of about {math.ceil(value.bit_length() * math.log10(2))} digits"
     try:
-        json.dumps(value)
-    except (TypeError, ValueError):
-        return False
-    return True
+        text = json.dumps(value)
+    except (TypeError, ValueError, RecursionError):
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= MAX_SHOWN_CHARACTERS else text[: MAX_SHOWN_CHARACTERS - 1] + "…"
 
+
+# The bandwidth schedule runs from h_0 down to h_min = h_0 / (at most 22.5 at sampling_rate 20), so a factor r
+# gives ln(22.5) / -ln(r) iterations: about 3 100 at this bound, 10^16 at 1 - 2^-53 (a list no Stop could stop).
+MAX_BANDWIDTH_REDUCTION = 0.999
 
 PROCESSING_SETTINGS: tuple[Setting, ...] = (
     Setting("edge_bandwidth_reduction", "float", 0.9,
             "Bandwidth factor per edge iteration; closer to 1 means more iterations.",
-            0.0, 1.0, low_open=True, high_open=True),
+            0.0, MAX_BANDWIDTH_REDUCTION, low_open=True),
     Setting("node_bandwidth_reduction", "float", 0.95,
             "Bandwidth factor per node iteration; closer to 1 means more iterations.",
-            0.0, 1.0, low_open=True, high_open=True),
+            0.0, MAX_BANDWIDTH_REDUCTION, low_open=True),
     Setting("edge_importance_type", "int", 0,
             "How an edge sample's class vector and weight come from its end nodes: 0 interpolated, "
             "1 source, 2 mean of both, 3 target.", 0, 3, choices=(0, 1, 2, 3)),
@@ -172,12 +184,12 @@ class _Config:
     def from_dict(cls: type[C], values: Mapping[str, Any], *, source: str = "") -> C:
         """Build from flat dotted keys or nested JSON; unknown keys are errors. Missing keys take defaults."""
         prefix = f"{source}: " if source else ""
-        flat = _flatten(values)
         known = {s.key for s in cls.SETTINGS}
-        unknown = sorted(set(flat) - known)
-        if unknown:
-            raise ConfigError(f"{prefix}unknown {cls.NAME} key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
         try:
+            flat = _flatten(values)
+            unknown = sorted(set(flat) - known)
+            if unknown:
+                raise ConfigError(f"unknown {cls.NAME} key {unknown[0]!r}; known keys: {', '.join(sorted(known))}")
             return cls(**{_attribute(k): v for k, v in flat.items()})
         except ConfigError as exc:
             raise ConfigError(f"{prefix}{exc}") from exc
@@ -206,12 +218,14 @@ def _attribute(key: str) -> str:
     return key.replace(".", "_")
 
 
-def _flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def _flatten(values: Mapping[str, Any], prefix: str = "", depth: int = 1) -> dict[str, Any]:
+    if depth > MAX_NESTING:
+        raise ConfigError(f"{prefix.rstrip('.')}: objects nested more than {MAX_NESTING} levels deep")
     flat: dict[str, Any] = {}
     for key, value in values.items():
         full = f"{prefix}{key}"
         if isinstance(value, Mapping):
-            flat.update(_flatten(value, f"{full}."))
+            flat.update(_flatten(value, f"{full}.", depth + 1))
         else:
             flat[full] = value
     return flat
@@ -263,10 +277,20 @@ def load_config(config_type: type[C], path: str | os.PathLike[str]) -> C:
     file = Path(path)
     if not file.exists():
         return config_type()
+    if not file.is_file():
+        raise ConfigError(f"{file}: not a regular file")
     try:
-        values = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{file}: cannot read JSON ({exc})") from exc
+        with file.open("rb") as stream:
+            raw = stream.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{file}: larger than {MAX_CONFIG_BYTES} bytes; not a config file")
+        values = json.loads(raw.decode("utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read ({exc.strerror})") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{file}: cannot read JSON (nested too deeply)") from exc
+    except (UnicodeDecodeError, ValueError) as exc:  # ValueError also covers a number of over 4 300 digits
+        raise ConfigError(f"{file}: cannot read JSON ({str(exc).splitlines()[0]})") from exc
     if not isinstance(values, dict):
         raise ConfigError(f"{file}: expected a JSON object of settings")
     return config_type.from_dict(values, source=str(file))
@@ -274,7 +298,7 @@ def load_config(config_type: type[C], path: str | os.PathLike[str]) -> C:
 
 def save_config(config: _Config, path: str | os.PathLike[str]) -> None:
     """Write a config as indented JSON, atomically."""
-    from nnscape.io import atomic_write_bytes
+    from nnscape.files import atomic_write_bytes
 
     file = Path(path)
     file.parent.mkdir(parents=True, exist_ok=True)
@@ -294,7 +318,7 @@ def parse_overrides(assignments: Iterable[str], settings: Sequence[Setting]) -> 
             raise ConfigError(f"--set {key}: unknown key; known keys: {', '.join(sorted(by_key))}")
         try:
             value = json.loads(text)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON (or too deep, or a number too long): a bare word
             value = text.strip()
         overrides[key] = by_key[key].check(value)
     return overrides

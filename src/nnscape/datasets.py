@@ -24,8 +24,11 @@ from __future__ import annotations
 import gzip
 import math
 import os
+import pickle
 import struct
-from collections.abc import Iterable, Sequence
+import zipfile
+import zlib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,7 @@ import numpy as np
 import torch
 
 from nnscape.errors import DataError
+from nnscape.limits import MAX_CLASSES
 
 __all__ = [
     "DIGITS_SPLIT_SEED",
@@ -62,6 +66,11 @@ IDX_FILES = {
 _IDX_DTYPES: dict[int, Any] = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
                0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}  # fmt: skip
 _AS_TENSORS_BATCH = 1024
+GZIP_MAGIC = b"\x1f\x8b"
+# One array of a data file (IDX file, .npz member) holds at most 2^28 values (1 GiB as float32, 5.7 times
+# Fashion-MNIST's training images), checked from its header before anything is read or unzipped.
+MAX_IDX_DIMENSIONS = 8
+MAX_ARRAY_VALUES = 2**28
 
 
 @dataclass(frozen=True)
@@ -151,26 +160,56 @@ def check_fits(x: torch.Tensor, y: torch.Tensor, *, n_inputs: int | None, n_clas
 
 
 def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
-    """One IDX file (MNIST format, optionally gzipped) as a numpy array of its stored shape and type."""
+    """One IDX file (MNIST format, optionally gzipped) as a numpy array of its stored shape and type.
+
+    The header is checked before the data is read: at most :data:`MAX_ARRAY_VALUES` values, and exactly as many
+    bytes as it announces (a gzipped file is decompressed only that far, so a gzip bomb costs nothing).
+    """
     file = Path(path)
-    raw = file.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise DataError(f"{file}: broken gzip data ({exc})") from exc
-    if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in _IDX_DTYPES:
+    try:
+        with file.open("rb") as raw:
+            compressed = raw.read(2) == GZIP_MAGIC
+            raw.seek(0)
+            if compressed:
+                with gzip.GzipFile(fileobj=raw) as unzipped:
+                    return _read_idx_stream(unzipped.read, file, None)
+            return _read_idx_stream(raw.read, file, os.fstat(raw.fileno()).st_size)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise DataError(f"{file}: broken gzip data ({exc})") from exc
+    except OSError as exc:
+        raise DataError(f"{file}: cannot read ({exc.strerror or exc})") from exc
+
+
+def _read_idx_stream(read: Callable[[int], bytes], file: Path, file_size: int | None) -> np.ndarray:
+    """The array that ``read`` (a stream's read) yields.
+
+    ``file_size`` (None when gzipped) lets a header that lies about the size fail before the data is read.
+    """
+    magic = read(4)
+    if len(magic) < 4 or magic[:2] != b"\x00\x00" or magic[2] not in _IDX_DTYPES:
         raise DataError(f"{file}: not an IDX file (bad magic number)")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
+    ndim = magic[3]
+    if not 1 <= ndim <= MAX_IDX_DIMENSIONS:
+        raise DataError(f"{file}: IDX header announces {ndim} dimensions; expected 1 to {MAX_IDX_DIMENSIONS}")
+    dims = read(4 * ndim)
+    if len(dims) < 4 * ndim:
         raise DataError(f"{file}: truncated IDX header")
-    shape = struct.unpack(f">{ndim}I", raw[4:header])
-    dtype = np.dtype(_IDX_DTYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
-    if len(raw) - header != expected:
-        raise DataError(f"{file}: IDX header announces {shape} ({expected} bytes) but {len(raw) - header} follow")
-    return np.frombuffer(raw, dtype, offset=header).reshape(shape)
+    shape = struct.unpack(f">{ndim}I", dims)
+    dtype = np.dtype(_IDX_DTYPES[magic[2]])
+    count = math.prod(shape)  # Python integers: four 2^32 dimensions cannot wrap around
+    if count > MAX_ARRAY_VALUES:
+        raise DataError(
+            f"{file}: IDX header announces {shape} = {count} values; at most {MAX_ARRAY_VALUES} are allowed"
+        )
+    expected = count * dtype.itemsize
+    header = 4 + 4 * ndim
+    if file_size is not None and file_size - header != expected:
+        raise DataError(f"{file}: IDX header announces {shape} ({expected} bytes) but {file_size - header} follow")
+    data = read(expected + 1)
+    if len(data) != expected:
+        follow = f"{len(data)}" if len(data) < expected else "more"
+        raise DataError(f"{file}: IDX header announces {shape} ({expected} bytes) but {follow} follow")
+    return np.frombuffer(data, dtype).reshape(shape)
 
 
 # -- sources -------------------------------------------------------------------------------------------------
@@ -205,7 +244,7 @@ def _idx_folder(folder: Path, class_names: Sequence[str] | None, name: str) -> D
         arrays[key] = array[:, None] if key.endswith("_x") and array.ndim == 3 else array  # images get a channel
     train_x, train_y = _checked(arrays["train_x"], arrays["train_y"], f"{name} training split")
     test_x, test_y = _checked(arrays["test_x"], arrays["test_y"], f"{name} test split")
-    n_classes = int(max(train_y.max(), test_y.max())) + 1 if train_y.numel() else 0
+    n_classes = _class_count(name, train_y, test_y)
     names = tuple(class_names) if class_names is not None else tuple(str(k) for k in range(n_classes))
     return _splits(train_x, train_y, test_x, test_y, names, name)
 
@@ -215,6 +254,8 @@ def _array_file(path: Path) -> DatasetSplits:
     try:
         if path.suffix == ".npz":
             with np.load(path, allow_pickle=False) as archive:
+                for key in archive.files:
+                    _check_npy_header(archive.zip, key, path)
                 content = {key: archive[key] for key in archive.files}
         else:
             loaded = torch.load(path, map_location="cpu", weights_only=True)
@@ -223,6 +264,11 @@ def _array_file(path: Path) -> DatasetSplits:
             content = loaded
     except DataError:
         raise
+    except pickle.UnpicklingError as exc:  # torch's own text advises unpickling it after all: not ours to repeat
+        raise DataError(
+            f"{path}: holds Python objects other than tensors, numbers and strings; nnscape never unpickles data "
+            "files (save plain tensors in a dict, or use .npz)"
+        ) from exc
     except Exception as exc:  # numpy and torch raise many types for corrupt files
         raise DataError(f"{path}: cannot read ({str(exc).splitlines()[0]})") from exc
     for key in ("x", "y"):
@@ -239,9 +285,31 @@ def _array_file(path: Path) -> DatasetSplits:
             )
     else:
         test_x, test_y = train_x[:0], train_y[:0]
-    n_classes = int(max(train_y.max(), test_y.max() if test_y.numel() else 0)) + 1
+    n_classes = _class_count(str(path), train_y, test_y)
     names = _class_names(content.get("class_names"), n_classes, path)
     return _splits(train_x, train_y, test_x, test_y, names, str(path))
+
+
+def _check_npy_header(archive: zipfile.ZipFile, key: str, path: Path) -> None:
+    """Refuse an .npz member whose header announces more than MAX_ARRAY_VALUES values, before numpy allocates."""
+    name = f"{key}.npy" if f"{key}.npy" in archive.namelist() else key  # numpy lists members without ".npy"
+    with archive.open(name) as member:
+        version = np.lib.format.read_magic(member)
+        reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, _ = reader(member)
+    count = math.prod(shape)
+    if count > MAX_ARRAY_VALUES:
+        raise DataError(
+            f"{path}: array {key} has shape {shape} = {count} values; at most {MAX_ARRAY_VALUES} are allowed"
+        )
+
+
+def _class_count(name: str, *labels: torch.Tensor) -> int:
+    """Classes the labels imply (largest label + 1), refused beyond MAX_CLASSES before any names are made."""
+    largest = max((int(y.max()) for y in labels if y.numel()), default=-1)
+    if largest >= MAX_CLASSES:
+        raise DataError(f"{name}: label {largest} implies {largest + 1} classes; at most {MAX_CLASSES} are allowed")
+    return largest + 1
 
 
 def _class_names(value: object, n_classes: int, path: Path) -> tuple[str, ...]:

@@ -43,8 +43,8 @@ import torch
 from torch import nn
 
 from nnscape.errors import DataError, ModelError
+from nnscape.files import atomic_write_bytes
 from nnscape.intake import LayerChain, layer_chain, mlp_chain
-from nnscape.io import atomic_write_bytes
 from nnscape.network import Network
 from nnscape.progress import ProgressCallback, check_cancelled, report
 

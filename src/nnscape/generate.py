@@ -11,6 +11,7 @@ import numpy as np
 from nnscape.builder import layered_network
 from nnscape.config import ProcessingConfig
 from nnscape.errors import ConfigError
+from nnscape.limits import check_generated_size, check_seed
 from nnscape.network import Network
 
 __all__ = ["random_network"]
@@ -28,6 +29,7 @@ def random_network(
     Each hidden or input node is important for one random class (max of two uniforms) and weak for the others
     (min of two uniforms, squared); edge importance is uniform in [0, 1); weights are 0; the output layer is
     one-hot. ``n_classes`` defaults to the output layer's size. The same ``seed`` gives the same arrays.
+    Sizes beyond :mod:`nnscape.limits` (and files over its ``MAX_GENERATED_BYTES``) are refused before allocating.
     """
     sizes = [int(n) for n in layer_sizes]
     if len(sizes) < 2 or min(sizes) < 1:
@@ -37,6 +39,8 @@ def random_network(
         raise ConfigError(f"classes: need at least 2 classes, got {classes}")
     if sizes[-1] != classes:
         raise ConfigError(f"classes: the output layer has {sizes[-1]} nodes but {classes} classes were asked")
+    check_generated_size(sizes, classes)
+    check_seed(seed)
     rng = np.random.default_rng(seed)
 
     n_inner = sum(sizes[:-1])

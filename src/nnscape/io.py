@@ -17,15 +17,14 @@ import json
 import os
 import stat
 import struct
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import IO, Any, NoReturn
 
 import numpy as np
 
 from nnscape import __version__
 from nnscape.errors import FormatError
+from nnscape.files import atomic_write_bytes
 from nnscape.network import Network, default_layer_kinds, default_layer_names
 
 __all__ = [
@@ -71,22 +70,6 @@ _FIELDS: dict[str, tuple[str, int]] = {
 _REQUIRED = tuple(_FIELDS)[:7]
 _PROCESSED = ("edge_offsets", "edge_points")
 _ENTRY_KEYS = {"dtype", "shape", "data_offsets"}
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    target = Path(path)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as temp:
-            temp.write(data)
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.replace(temp_name, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
 
 
 def save(network: Network, path: str | os.PathLike[str]) -> None:

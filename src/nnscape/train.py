@@ -26,8 +26,9 @@ from torch import nn
 
 from nnscape.datasets import DatasetSplits
 from nnscape.errors import ConfigError
+from nnscape.files import atomic_write_bytes
 from nnscape.intake import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, build_mlp
-from nnscape.io import atomic_write_bytes
+from nnscape.limits import MAX_LAYERS, check_layer_sizes, check_seed
 from nnscape.progress import ProgressCallback, check_cancelled, report
 
 __all__ = ["VARIANTS", "TrainedModel", "accuracy", "save_checkpoint", "train_mlp"]
@@ -77,9 +78,15 @@ def train_mlp(
         raise ConfigError(f"epochs: expected a whole number >= 1, got {epochs!r}")
     if not math.isfinite(l1) or l1 < 0:
         raise ConfigError(f"l1: expected a number >= 0, got {l1!r}")
+    if not math.isfinite(lr) or lr <= 0:
+        raise ConfigError(f"lr: expected a number > 0, got {lr!r}")
+    if len(hidden) > MAX_LAYERS:
+        raise ConfigError(f"hidden: {len(hidden)} layers; at most {MAX_LAYERS} are allowed")
     sizes = (splits.n_features, *(int(n) for n in hidden), splits.n_classes)
     if min(sizes) < 1:
         raise ConfigError(f"hidden: layer sizes must be at least 1, got {list(hidden)}")
+    check_layer_sizes(sizes, splits.n_classes, what="hidden")  # before torch allocates the weights
+    check_seed(seed)
     torch.manual_seed(seed)  # PyTorch's initialisers draw from the global generator
     model = build_mlp(sizes, ACTIVATION)
     if variant != "untrained":

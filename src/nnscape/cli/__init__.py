@@ -8,21 +8,38 @@ taking the parsed arguments and returning the exit status. Heavy imports (torch,
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
+import warnings
 from collections.abc import Sequence
 from importlib import import_module
+from types import FrameType
 
 from nnscape import __version__
+from nnscape.cli.common import OneLineParser, UsageError
 from nnscape.errors import NnscapeError
 
 __all__ = ["main"]
 
 # Order of appearance in ``nnscape --help``.
 COMMANDS = ("demo", "generate", "train", "importance", "process", "info", "view", "export", "evaluate")
+USAGE_STATUS = 2  # argparse's status for a command line it cannot parse
+# Exit statuses of a command stopped by Ctrl+C (SIGINT) or by SIGTERM: 128 + the signal's number, as shells do.
+INTERRUPTED_STATUS = 128 + signal.SIGINT
+TERMINATED_STATUS = 128 + signal.SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a service stop), raised like Ctrl+C so that every ``finally`` and temp cleanup runs."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="nnscape",
         description="Show a trained neural network as a 3D landscape of its parameters.",
     )
@@ -35,13 +52,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; user mistakes print one line on stderr and return a non-zero status."""
-    args = build_parser().parse_args(argv)
     try:
-        status: int = args.run(args)
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return USAGE_STATUS
+    in_main_thread = threading.current_thread() is threading.main_thread()  # only it may set signal handlers
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main_thread else None
+    try:
+        # Our own line says what went wrong; library warnings (torch's about pickles, say) would only muddle it.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            status: int = args.run(args)
     except NnscapeError as exc:
         print(f"nnscape {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except Terminated:
+        print(f"nnscape {args.command}: terminated", file=sys.stderr)
+        return TERMINATED_STATUS
     except KeyboardInterrupt:
         print(f"nnscape {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED_STATUS
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
     return status

@@ -1,21 +1,88 @@
-"""Pieces several subcommands share: --set/--config handling, progress bars, output paths."""
+"""Pieces several subcommands share: --set/--config handling, checked argument types, progress bars, outputs."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from nnscape.config import C, load_config, parse_overrides
 from nnscape.errors import NnscapeError
+from nnscape.files import check_writable
+from nnscape.limits import MAX_SEED
 from nnscape.progress import ProgressCallback, ProgressEvent
 
-__all__ = ["add_config_arguments", "config_from_args", "output_path", "progress_bars"]
+__all__ = [
+    "OneLineParser",
+    "UsageError",
+    "add_config_arguments",
+    "config_from_args",
+    "device_name",
+    "output_path",
+    "port_number",
+    "progress_bars",
+    "seed_number",
+    "shown_argument",
+    "whole_number",
+]
 
 CONFIG_FOLDER = Path("configs")
+MAX_PORT = 65535
+# Devices the commands run on: the CPU or a CUDA card (torch's other devices, such as meta, compute nothing).
+_DEVICE = re.compile(r"cpu|cuda(:[0-9]{1,3})?")
+# An argument quoted in an error line is cut to this many characters.
+_MAX_SHOWN_ARGUMENT = 40
+
+
+class UsageError(Exception):
+    """A command line argparse cannot parse; ``str()`` is the one line to print."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that raises :class:`UsageError` with one line instead of printing a usage block and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: error: {message} (see {self.prog} --help)")
+
+
+def whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse ``type`` accepting whole numbers in ``[low, high]`` (no upper end when ``high`` is None)."""
+    allowed = f"in [{low}, {high}]" if high is not None else f">= {low}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:  # also a number of more than 4 300 digits
+            value = None
+        if value is None or value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(
+                f"{shown_argument(text)} is not allowed; expected a whole number {allowed}"
+            )
+        return value
+
+    return parse
+
+
+seed_number = whole_number(0, MAX_SEED)
+port_number = whole_number(0, MAX_PORT)  # 0, like leaving --port out, picks a free port
+
+
+def device_name(text: str) -> str:
+    """An argparse ``type`` for ``--device``: cpu, cuda or cuda:N."""
+    if not _DEVICE.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{shown_argument(text)} is not allowed; expected cpu, cuda or cuda:N")
+    return text
+
+
+def shown_argument(text: str) -> str:
+    """``text`` quoted for an error line, cut short."""
+    if len(text) > _MAX_SHOWN_ARGUMENT:
+        text = text[: _MAX_SHOWN_ARGUMENT - 1] + "…"
+    return repr(text)
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, config_name: str) -> None:
@@ -44,16 +111,9 @@ def config_from_args(config_type: type[C], args: argparse.Namespace) -> C:
     return config.with_overrides(parse_overrides(args.overrides, config_type.SETTINGS))
 
 
-def output_path(value: str, *, overwrite: bool = True) -> Path:
-    """Check that an output file's folder exists, so long work does not end in a failed write."""
-    path = Path(value)
-    if not path.parent.is_dir():
-        raise NnscapeError(f"--out {path}: folder {path.parent} does not exist")
-    if path.is_dir():
-        raise NnscapeError(f"--out {path}: is a folder, expected a file name")
-    if not overwrite and path.exists():
-        raise NnscapeError(f"--out {path}: exists already")
-    return path
+def output_path(value: str) -> Path:
+    """Check that an output file can be written (folder, permissions, name length) before the long work."""
+    return check_writable(value, "--out")
 
 
 @contextmanager

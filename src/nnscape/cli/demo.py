@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from nnscape.cli.common import port_number
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from nnscape.demo import DEMO_DATA
@@ -17,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--data", choices=tuple(DEMO_DATA), default="digits", help="data set (default digits, no download)"
     )
     parser.add_argument("--no-browser", action="store_true", help="print the viewer's address instead of opening it")
-    parser.add_argument("--port", type=int, help="viewer port (default: a free one)")
+    parser.add_argument("--port", type=port_number, help="viewer port (default: a free one)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run)
 

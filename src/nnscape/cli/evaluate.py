@@ -9,8 +9,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from nnscape.cli.common import seed_number, whole_number
 from nnscape.cli.importance import METHOD_HELP
-from nnscape.errors import NnscapeError
+from nnscape.errors import ModelError, NnscapeError
+from nnscape.files import check_writable
+
+# A report file's name, used to try writing into --out before the work starts.
+REPORT_PROBE_NAME = "pruning-curves.csv"
 
 SPLITS = ("test", "train")
 
@@ -32,12 +37,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--split", choices=SPLITS, default="test", help="measure accuracy on the test (default) or training split"
     )
     parser.add_argument(
-        "--epochs", type=int, default=20, help="batchnorm-gamma epochs (default 20; small data sets need more)"
+        "--epochs",
+        type=whole_number(1),
+        default=20,
+        help="batchnorm-gamma epochs (default 20; small data sets need more)",
     )
     parser.add_argument("--lr", type=float, default=1e-3, help="batchnorm-gamma learning rate (default 1e-3)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=seed_number, default=0, help="random seed (default 0)")
     parser.add_argument(
-        "--threads", type=int, help="torch CPU threads (default: torch's choice; 1 is fastest for small models)"
+        "--threads",
+        type=whole_number(1),
+        help="torch CPU threads (default: torch's choice; 1 is fastest for small models)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run)
@@ -57,9 +67,10 @@ def run(args: argparse.Namespace) -> int:
         raise NnscapeError(f"--out {out}: is a file, expected a folder")
     if args.network and args.method:
         raise NnscapeError("--method: not with --network (the file holds one method's importance)")
+    # Before the work: the folder (or, if it is still to be made, its nearest existing parent) takes new files.
+    nearest = next(folder for folder in (out, *out.absolute().parents) if folder.exists())
+    check_writable(nearest / (out.name if nearest != out else REPORT_PROBE_NAME), "--out", shown=out)
     if args.threads is not None:
-        if args.threads < 1:
-            raise NnscapeError(f"--threads {args.threads}: expected a whole number >= 1")
         import torch
 
         torch.set_num_threads(args.threads)
@@ -70,7 +81,10 @@ def run(args: argparse.Namespace) -> int:
         network = load(args.network)
         data = (splits.test_x, splits.test_y) if args.split == "test" else (splits.train_x, splits.train_y)
         with progress_bars(quiet=args.quiet) as progress:
-            curves = pruning_curves(model, network, data, seed=args.seed, progress=progress)
+            try:
+                curves = pruning_curves(model, network, data, seed=args.seed, progress=progress)
+            except ModelError as exc:
+                raise ModelError(f"--network {args.network}: does not fit {args.model} ({exc})") from exc
         out.mkdir(parents=True, exist_ok=True)
         written = write_report(curves, out, title=title)
         print(f"{args.split} accuracy at {HEADLINE_FRACTION:.0%} of {curves.unit} pruned:")

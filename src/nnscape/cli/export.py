@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import re
 
+from nnscape.cli.common import shown_argument
 from nnscape.errors import NnscapeError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from nnscape.cli.common import add_config_arguments
+    from nnscape.cli.common import add_config_arguments, whole_number
     from nnscape.export import FORMATS, TABLES
-    from nnscape.export.payload import DEFAULT_CAMERA
+    from nnscape.export.payload import CAMERA_PRESETS, DEFAULT_CAMERA
     from nnscape.export.png import DEFAULT_SIZE
 
     parser = subparsers.add_parser(
@@ -24,7 +26,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--size", default=f"{DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]}", help="PNG size WIDTHxHEIGHT in pixels"
     )
     parser.add_argument(
-        "--camera", type=int, default=DEFAULT_CAMERA, help=f"camera preset 0-9 for HTML/PNG (default {DEFAULT_CAMERA})"
+        "--camera",
+        type=whole_number(0, CAMERA_PRESETS - 1),
+        default=DEFAULT_CAMERA,
+        help=f"camera preset 0-{CAMERA_PRESETS - 1} for HTML/PNG (default {DEFAULT_CAMERA})",
     )
     parser.add_argument(
         "--class-view", default="all", help="independent, all, a class index or name, for HTML/PNG (default all)"
@@ -36,10 +41,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def parse_size(text: str) -> tuple[int, int]:
-    width, sep, height = text.lower().partition("x")
-    if not sep or not width.isdigit() or not height.isdigit():
-        raise NnscapeError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 1600x1000")
-    return int(width), int(height)
+    # At most 9 digits a side: the renderer's own bound is far below, and int() of any longer string is refused.
+    match = re.fullmatch(r"([0-9]{1,9})x([0-9]{1,9})", text.lower())
+    if match is None:
+        raise NnscapeError(f"--size {shown_argument(text)}: expected WIDTHxHEIGHT, e.g. 1600x1000")
+    return int(match.group(1)), int(match.group(2))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,25 +4,28 @@ from __future__ import annotations
 
 import argparse
 
-from nnscape.cli.common import output_path
+from nnscape.cli.common import output_path, seed_number, shown_argument, whole_number
 from nnscape.errors import ConfigError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("generate", help="write a random network of given layer sizes")
     parser.add_argument("--layers", required=True, help="comma-separated layer sizes, e.g. 784,81,49,10")
-    parser.add_argument("--classes", type=int, help="number of classes (default: the output layer's size)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--classes", type=whole_number(2), help="number of classes (default: the output layer's size)")
+    parser.add_argument("--seed", type=seed_number, default=0, help="random seed (default 0)")
     parser.add_argument("--out", required=True, help="the .nnscape file to write")
     parser.set_defaults(run=run)
 
 
 def parse_layers(text: str) -> list[int]:
     """``"784,81,10"`` → ``[784, 81, 10]``, with an error naming the bad entry."""
-    try:
-        return [int(part) for part in text.split(",")]
-    except ValueError as exc:
-        raise ConfigError(f"--layers {text!r}: expected comma-separated whole numbers") from exc
+    sizes = []
+    for part in text.split(","):
+        try:
+            sizes.append(int(part))
+        except ValueError as exc:  # also a number of more than 4 300 digits
+            raise ConfigError(f"--layers: {shown_argument(part)} is not a whole number") from exc
+    return sizes
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ import json
 import math
 import sys
 
-from nnscape.cli.common import output_path, progress_bars
+from nnscape.cli.common import device_name, output_path, progress_bars, seed_number, whole_number
 
 PENALTY_CHOICES = ("l1", "l2", "none")
 BATCH_SIZE = 128  # importance()'s default, which this command keeps
@@ -27,12 +27,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("model", metavar="MODEL", help="TorchScript, torch.export .pt2, .onnx or nnscape checkpoint")
     parser.add_argument("--data", required=True, help="digits, fashion-mnist, idx:FOLDER, or a .npz/.pt file")
     parser.add_argument("--out", required=True, help="the .nnscape file to write")
-    parser.add_argument("--epochs", type=int, help="batchnorm-gamma: fine-tuning epochs (default 20)")
+    parser.add_argument("--epochs", type=whole_number(1), help="batchnorm-gamma: fine-tuning epochs (default 20)")
     parser.add_argument("--penalty", choices=PENALTY_CHOICES, help="batchnorm-gamma: penalty on γ (default l1)")
     parser.add_argument("--strength", type=float, help="batchnorm-gamma: penalty weight (default 0.01)")
     parser.add_argument("--lr", type=float, help="batchnorm-gamma: Adam learning rate (default 0.001)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    parser.add_argument("--seed", type=seed_number, default=0, help="random seed (default 0)")
+    parser.add_argument("--device", type=device_name, help="cpu, cuda or cuda:N (default: cuda when available)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -48,10 +48,8 @@ def run(args: argparse.Namespace) -> int:
 
     out = output_path(args.out)
     settings = {name: getattr(args, name) for name in FINE_TUNING if getattr(args, name) is not None}
-    if args.device is not None and args.device not in ("cpu", "cuda"):
-        raise ConfigError(f"--device {args.device!r}: expected cpu or cuda")
-    if args.device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda: no CUDA device is available")
+    if args.device is not None and args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"--device {args.device}: no CUDA device is available")
     model = load_model(args.model)
     splits = load_dataset(args.data)
     if args.method == DEFAULT_METHOD:

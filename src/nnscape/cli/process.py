@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
-from nnscape.cli.common import add_config_arguments, config_from_args, output_path, progress_bars
+from nnscape.cli.common import (
+    add_config_arguments,
+    config_from_args,
+    device_name,
+    output_path,
+    progress_bars,
+    seed_number,
+)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -15,8 +22,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("input", metavar="IN", help="a .nnscape file (from generate or importance, or processed)")
     parser.add_argument("--out", required=True, help="the processed .nnscape file to write")
     add_config_arguments(parser, "processing")
-    parser.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default cpu)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--device", type=device_name, help="cpu, cuda or cuda:N (default cpu)")
+    parser.add_argument("--seed", type=seed_number, default=0, help="random seed (default 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from nnscape.cli.common import output_path, progress_bars
+from nnscape.cli.common import output_path, progress_bars, seed_number, whole_number
 from nnscape.cli.generate import parse_layers
 
 DEFAULT_HIDDEN = "81,49"
@@ -18,8 +18,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     variant = parser.add_mutually_exclusive_group()
     variant.add_argument("--l1", type=float, metavar="STRENGTH", help="L1 penalty on all weights, e.g. 0.001")
     variant.add_argument("--untrained", action="store_true", help="save the randomly initialised model")
-    parser.add_argument("--epochs", type=int, default=15, help="training epochs (default 15)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--epochs", type=whole_number(1), default=15, help="training epochs (default 15)")
+    parser.add_argument("--seed", type=seed_number, default=0, help="random seed (default 0)")
     parser.add_argument("--out", required=True, help="the checkpoint file to write, e.g. model.pt")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)

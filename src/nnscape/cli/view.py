@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from nnscape.cli.common import port_number
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("view", help="open the 3D viewer on .nnscape files or a folder of them")
@@ -13,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="FILES or FOLDER",
         help="a folder to serve (default: the current one), or files in one folder (the first opens first)",
     )
-    parser.add_argument("--port", type=int, help="port to listen on (default: a free one)")
+    parser.add_argument("--port", type=port_number, help="port to listen on (default: a free one)")
     parser.add_argument(
         "--host",
         default="127.0.0.1",

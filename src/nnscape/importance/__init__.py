@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from nnscape.builder import layered_network
-from nnscape.datasets import as_tensors, check_fits
+from nnscape.datasets import DatasetSplits, as_tensors, check_fits
 from nnscape.errors import ConfigError, DataError, ModelError
 from nnscape.importance import activation, bn_gamma, taylor
 from nnscape.importance.method import Method, MethodResult
@@ -42,6 +42,8 @@ METHODS: dict[str, Method] = {
 }
 MIN_CLASSES, MAX_CLASSES = 2, 100
 _COMMON = frozenset({"chain", "x", "y", "seed", "device", "progress", "cancel"})  # passed to every method
+# An error naming classes without examples lists this many of them.
+MAX_SHOWN_CLASSES = 10
 
 
 def importance(
@@ -83,15 +85,19 @@ def importance(
     if not MIN_CLASSES <= n_classes <= MAX_CLASSES:
         raise ModelError(f"the model has {n_classes} outputs; nnscape handles {MIN_CLASSES} to {MAX_CLASSES} classes")
     x, y, data_names = as_tensors(data)
-    check_fits(x, y, n_inputs=sizes[0] if chain.is_mlp else None, n_classes=n_classes)
+    source_name = data.name if isinstance(data, DatasetSplits) and data.name else "data"
+    check_fits(x, y, n_inputs=sizes[0] if chain.is_mlp else None, n_classes=n_classes, name=source_name)
     _check_shape(chain, x)
+    missing = torch.nonzero(torch.bincount(y, minlength=n_classes) == 0).flatten().tolist()
+    if missing:
+        shown = ", ".join(map(str, missing[:MAX_SHOWN_CLASSES])) + (", …" if len(missing) > MAX_SHOWN_CLASSES else "")
+        raise DataError(
+            f"{source_name}: no training examples of class{'es' if len(missing) > 1 else ''} {shown} "
+            f"(the model has {n_classes} outputs; every class needs examples)"
+        )
     names = tuple(class_names) if class_names is not None else data_names or tuple(map(str, range(n_classes)))
     if len(names) != n_classes:
         raise DataError(f"class_names: {len(names)} names but the model has {n_classes} outputs")
-    counts = torch.bincount(y, minlength=n_classes)
-    if (counts == 0).any():
-        missing = int(torch.nonzero(counts == 0)[0])
-        raise DataError(f"data: class {missing} ({names[missing]!r}) has no training examples")
 
     target_device = torch.device(device) if device is not None else _default_device()
     started = time.perf_counter()

@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nnscape.errors import ConfigError, NnscapeError
 
@@ -64,5 +66,18 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         return JSONResponse({"detail": validation_message(list(exc.errors()))}, status_code=VALIDATION_ERROR_STATUS)
 
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        # FastAPI answers "There was an error parsing the body" for any failure of the JSON parser but a syntax
+        # error; the cause says which value is at fault.
+        cause = exc.__cause__
+        if isinstance(cause, RecursionError):
+            return JSONResponse({"detail": "body: JSON nested too deeply"}, status_code=exc.status_code)
+        if isinstance(cause, ValueError):  # such as an integer of more than 4 300 digits
+            reason = str(cause).split(";")[0].splitlines()[0]
+            return JSONResponse({"detail": f"body: cannot read the JSON ({reason})"}, status_code=exc.status_code)
+        return await http_exception_handler(request, exc)
+
     app.add_exception_handler(NnscapeError, on_nnscape_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nnscape.errors import NnscapeError
+from nnscape.files import check_name_bytes, remove_stale_temps
 from nnscape.io import load, save
 from nnscape.network import Network
 from nnscape.server.errors import ClientError
@@ -29,7 +30,6 @@ SUFFIX = ".nnscape"
 PROCESSED_SUFFIX = ".processed"
 # Names the server creates: letters, digits, "_", "-", "." and spaces, not starting with a dot.
 _NEW_NAME = re.compile(r"[^\W_][\w.\- ]*", re.UNICODE)
-MAX_NAME_LENGTH = 200
 # Second, third … candidates for a name that is taken: "a.nnscape" → "a-2.nnscape".
 _MAX_UNIQUE_TRIES = 10_000
 
@@ -48,6 +48,7 @@ class NetworkFolder:
         self.root = root.resolve()
         if not self.root.is_dir():
             raise NnscapeError(f"{root}: not a folder")
+        remove_stale_temps(self.root)  # leftovers of a writer killed while this folder was last served
         self._cache: dict[str, _CacheEntry] = {}
         self._cache_lock = threading.Lock()
         # Held from choosing a fresh name until the file is written, so two writers never pick the same one.
@@ -162,10 +163,11 @@ def check_plain_name(name: str) -> None:
 def check_new_name(name: str) -> None:
     """A name the server may create: a plain ``*.nnscape`` name of ordinary characters (400 otherwise)."""
     check_plain_name(name)
-    if len(name) > MAX_NAME_LENGTH or not _NEW_NAME.fullmatch(name):
+    check_name_bytes(name, "name")  # bytes, not characters: 80 CJK characters are 240 bytes
+    if not _NEW_NAME.fullmatch(name):
         raise ClientError(
-            f"{name!r}: a new file name must be at most {MAX_NAME_LENGTH} letters, digits, '_', '-', '.' or "
-            f"spaces, start with a letter or digit and end in {SUFFIX}",
+            f"{name!r}: a new file name must be letters, digits, '_', '-', '.' or spaces, start with a letter or "
+            f"digit and end in {SUFFIX}",
             400,
         )
 

@@ -11,6 +11,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from nnscape.config import ProcessingConfig, load_config
+from nnscape.files import check_writable
+from nnscape.limits import MAX_SEED
 from nnscape.server.folder import check_new_name, processed_name, with_suffix
 from nnscape.server.runner import Job
 from nnscape.server.state import State
@@ -35,7 +37,7 @@ class JobRequest(BaseModel):
     network: str = Field(min_length=1)
     config: dict[str, Any] | None = None
     output: str | None = Field(default=None, min_length=1)
-    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
 
 
 @router.post("", status_code=JOB_ACCEPTED_STATUS)
@@ -48,6 +50,7 @@ def start_job(request: JobRequest, state: State) -> dict[str, str]:
     state.folder.resolve(request.network)  # the cheap checks first: name, then output name, then reading
     output = with_suffix(request.output) if request.output else processed_name(request.network)
     check_new_name(output)
+    check_writable(state.folder.root / output, "output")
     network = state.folder.load(request.network)
     job = state.jobs.submit(network, network_name=request.network, output_name=output, config=config, seed=request.seed)
     return {"id": job.id}

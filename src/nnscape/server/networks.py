@@ -8,7 +8,8 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from nnscape.errors import ConfigError
+from nnscape.files import check_writable
+from nnscape.limits import MAX_LAYERS, MAX_SEED, check_generated_size
 from nnscape.server.folder import check_new_name, with_suffix
 from nnscape.server.state import State
 
@@ -16,10 +17,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/api", tags=["networks"])
 
-MAX_LAYERS = 64
 MAX_LAYER_SIZE = 100_000
-# A generated file holds ~20 bytes per edge; this keeps one request under ~200 MB of memory and disk.
-MAX_GENERATED_EDGES = 10_000_000
 
 
 class GenerateRequest(BaseModel):
@@ -29,7 +27,7 @@ class GenerateRequest(BaseModel):
 
     layers: list[Annotated[int, Field(ge=1, le=MAX_LAYER_SIZE)]] = Field(min_length=2, max_length=MAX_LAYERS)
     classes: int | None = Field(default=None, ge=2)
-    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
     name: str | None = Field(default=None, min_length=1)
 
 
@@ -50,11 +48,10 @@ def generate(request: GenerateRequest, state: State) -> dict[str, str]:
     """Write a random network into the folder under the requested (or a default) name, never overwriting."""
     from nnscape.generate import random_network
 
-    edges = sum(a * b for a, b in zip(request.layers, request.layers[1:], strict=False))
-    if edges > MAX_GENERATED_EDGES:
-        raise ConfigError(f"layers: {request.layers} make {edges} edges; at most {MAX_GENERATED_EDGES} are allowed")
     name = with_suffix(request.name or "random-" + "-".join(map(str, request.layers)))
     check_new_name(name)  # before the work, so a bad name fails fast
+    check_generated_size(request.layers, request.classes or request.layers[-1])
+    check_writable(state.folder.root / name, "name")
     network = random_network(request.layers, n_classes=request.classes, seed=request.seed)
     return {"name": state.folder.save_new(network, name)}
 
