@@ -118,8 +118,8 @@ function projectionCentre(points: Float32Array, target: Vector3, distance: numbe
     across[i] = (px * right.x + py * right.y + pz * right.z) / depth;
     upward[i] = (px * up.x + py * up.y + pz * up.z) / depth;
   }
-  const low = 1 - ROBUST_SHARE;
-  const middle = (values: Float32Array): number => (quantile(values, low) + quantile(values, ROBUST_SHARE)) / 2;
+  // The full extent: the farthest points are what the "all within FILL_ALL" bound holds, on both sides alike.
+  const middle = (values: Float32Array): number => (quantile(values, 0) + quantile(values, 1)) / 2;
   return [middle(across), middle(upward)];
 }
 
