@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 from browser_support import PROCESSED, changed_pixels, ink
 from PIL import Image
-from playwright.sync_api import Page
+from playwright.sync_api import Page, ViewportSize
 
 pytestmark = pytest.mark.browser
 
@@ -35,9 +35,12 @@ NOTEBOOK = "widget.ipynb"
 CELLS = [
     f"import nnscape\nw = nnscape.show({PROCESSED!r}, height=400)\nw",
     'w.set_render(edge_mode="line")',
-    'print("class view:", w.class_view)',
+    'print("class view:", w.class_view, "edge mode:", w.render["edge_mode"])',
 ]
 WIDGET = ".nnscape-widget"
+NEWS_PLUGIN = "@jupyterlab/apputils-extension:announcements"
+# Room for the notebook and the whole widget, panel included.
+JUPYTER_VIEWPORT: ViewportSize = {"width": 1280, "height": 960}
 
 
 def free_port() -> int:
@@ -67,6 +70,10 @@ def jupyter_lab(tmp_path_factory: pytest.TempPathFactory, network_folder: Path) 
     (root / PROCESSED).write_bytes((network_folder / PROCESSED).read_bytes())
     write_notebook(root / NOTEBOOK)
     home = tmp_path_factory.mktemp("jupyter-home")
+    # The news prompt would pop up over the output area (and the widget's panel) while the test clicks there.
+    labconfig = home / "config" / "labconfig"
+    labconfig.mkdir(parents=True)
+    (labconfig / "page_config.json").write_text(json.dumps({"disabledExtensions": {NEWS_PLUGIN: True}}))
     token = secrets.token_hex(16)
     port = free_port()
     source = str(Path(__file__).resolve().parents[2] / "src")
@@ -101,6 +108,8 @@ def jupyter_lab(tmp_path_factory: pytest.TempPathFactory, network_folder: Path) 
                 time.sleep(0.5)
         yield f"{base}/lab/tree/{NOTEBOOK}?token={token}"
     finally:
+        # Shown by pytest only when the test failed: what JupyterLab and the kernel said.
+        print(f"JupyterLab's log (end): {(home / 'jupyter.log').read_text(errors='replace')[-3000:]}")
         server.terminate()
         try:
             server.wait(timeout=30)
@@ -135,7 +144,9 @@ def wait_frames(page: Page) -> None:
     page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
 
 
+@pytest.mark.timeout(2 * START_TIMEOUT_S + 4 * WIDGET_TIMEOUT_MS // 1000)
 def test_show_draws_the_network_in_jupyterlab(page: Page, jupyter_lab: str) -> None:
+    page.set_viewport_size(JUPYTER_VIEWPORT)
     page.goto(jupyter_lab)
     page.wait_for_function(
         "window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
@@ -162,9 +173,20 @@ def test_show_draws_the_network_in_jupyterlab(page: Page, jupyter_lab: str) -> N
         assert time.monotonic() < deadline, "setting edge_mode in Python did not change the picture"
         page.wait_for_timeout(200)
 
-    # Widget → Python: a class button in the widget's panel sets the trait the kernel reads.
-    page.locator(f"{WIDGET} .lil-gui .lil-name", has_text="Class 3:").click()
-    run_cell(page, 2)
-    output = page.locator(".jp-OutputArea-output", has_text="class view:")
-    output.wait_for(timeout=WIDGET_TIMEOUT_MS)
-    assert output.inner_text().strip() == "class view: 3"
+    # Widget → Python: a class button and a render control in the widget's panel set the traits the kernel reads.
+    page.locator(f"{WIDGET} .lil-gui .lil-name", has_text="Class 3:").click(timeout=WIDGET_TIMEOUT_MS)
+    page.locator(f"{WIDGET} .lil-controller", has_text="edge mode").locator("select").select_option(
+        label="point", timeout=WIDGET_TIMEOUT_MS
+    )
+    # The widget manager sends one update at a time (the next after the kernel's answer): ask until both arrived.
+    expected = "class view: 3 edge mode: point"
+    deadline = time.monotonic() + WIDGET_TIMEOUT_MS / 1000
+    while True:
+        run_cell(page, 2)
+        output = page.locator(".jp-OutputArea-output", has_text="class view:")
+        output.wait_for(timeout=WIDGET_TIMEOUT_MS)
+        shown = output.inner_text().strip()
+        if shown == expected or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(500)
+    assert shown == expected

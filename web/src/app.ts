@@ -104,7 +104,8 @@ export async function startViewer(mount: Mount, source: Source, testMode: boolea
   }
 
   const gui = new GUI(mount.panels === undefined ? { title: "nnscape" } : { title: "nnscape", container: mount.panels });
-  viewer.keepClearOf(gui.domElement);
+  if (source.view.panels === false) gui.hide();
+  else viewer.keepClearOf(gui.domElement);
   const stats = new StatsPanel(gui, state, viewer);
   const networks = new NetworkPanel(gui, state, loader, status, source.server);
   if (source.server) {

@@ -30,6 +30,8 @@ export interface ViewOptions {
   /** Camera preset 0-9. */
   readonly camera?: number;
   readonly rotating?: boolean;
+  /** False: no control panel (a headless render), so the network is framed on the whole canvas. */
+  readonly panels?: boolean;
 }
 
 export interface Source {
@@ -54,6 +56,7 @@ export interface Payload {
   readonly class_view?: ClassView | string;
   readonly camera?: number;
   readonly rotating?: boolean;
+  readonly panels?: boolean;
 }
 
 /** Id of the `<script type="application/json">` element holding a page's payload. */
@@ -101,6 +104,7 @@ export function payloadSource(payload: Payload, bytes: ArrayBuffer): Source {
   if (payload.class_view !== undefined) view.classView = payload.class_view;
   if (payload.camera !== undefined) view.camera = payload.camera;
   if (payload.rotating !== undefined) view.rotating = payload.rotating;
+  if (payload.panels !== undefined) view.panels = payload.panels;
   return {
     server: false,
     settings: Promise.resolve({

@@ -53,6 +53,8 @@ class ViewOptions:
     class_view: str | int = "all"
     camera: int = DEFAULT_CAMERA
     rotating: bool = False
+    # False for a headless render: no control panel, the network framed on the whole canvas.
+    panels: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.camera, bool) or not isinstance(self.camera, int) or not 0 <= self.camera < CAMERA_PRESETS:
@@ -66,6 +68,7 @@ class ViewOptions:
         class_view: str | int = "all",
         camera: int = DEFAULT_CAMERA,
         rotating: bool = False,
+        panels: bool = True,
     ) -> ViewOptions:
         """Options from a RenderConfig or a mapping of render keys (flat dotted or nested), validated."""
         if render is None:
@@ -74,7 +77,7 @@ class ViewOptions:
             config = render
         else:
             config = RenderConfig.from_dict(render, source="render")
-        return cls(render=config, class_view=class_view, camera=camera, rotating=rotating)
+        return cls(render=config, class_view=class_view, camera=camera, rotating=rotating, panels=panels)
 
     def class_view_for(self, network: Network) -> str | int:
         """The class view checked against ``network``'s classes (a name becomes its index)."""
@@ -104,4 +107,5 @@ class ViewOptions:
             "class_view": self.class_view_for(network),
             "camera": self.camera,
             "rotating": self.rotating,
+            "panels": self.panels,
         }

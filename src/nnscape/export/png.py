@@ -1,8 +1,9 @@
 """``nnscape export --out OUT.png``: a headless render for papers and slides.
 
 The standalone page (:mod:`nnscape.export.html`) is opened in headless Chromium through Playwright, with
-every http(s) request refused, and the viewer's own screenshot (what key K saves) is written: the same pixels
-as the viewer at that size, camera preset, class view and render settings, on white.
+every http(s) request refused, and the viewer's own screenshot (what key K saves) is written: the viewer's
+renderer at that size, camera preset, class view and render settings, on white, without the control panel (so
+the network is framed on the whole canvas, not beside the panel).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import base64
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from nnscape.errors import NnscapeError
@@ -101,7 +103,8 @@ def export_png(
         import playwright.sync_api  # noqa: F401
     except ImportError as exc:
         raise NnscapeError(INSTALL_HINT) from exc
-    page_html = html_page(network, view=view or ViewOptions())
+    # Without the control panel: the viewer frames the network beside a panel, a figure wants it centred.
+    page_html = html_page(network, view=replace(view or ViewOptions(), panels=False))
     # Playwright's sync API refuses to run where an asyncio loop runs (a notebook, another Playwright): a thread.
     with ThreadPoolExecutor(max_workers=1) as pool:
         url = pool.submit(_render, page_html, width, height).result()
