@@ -240,7 +240,7 @@ def test_nnscape_importance_is_callable_before_and_after_the_package_is_imported
 def test_unknown_methods_and_settings_are_refused_by_name() -> None:
     model = nn.Sequential(nn.Linear(4, 2))
     data = (torch.randn(8, 4), torch.arange(2).repeat(4))
-    with pytest.raises(ConfigError, match=r"method 'taylor': expected one of batchnorm-gamma"):
-        importance(model, data, method="taylor")
+    with pytest.raises(ConfigError, match=r"method 'conductance': expected one of batchnorm-gamma, activation, taylor"):
+        importance(model, data, method="conductance")
     with pytest.raises(ConfigError, match=r"momentum: not a setting of the batchnorm-gamma method \(it has epochs"):
         importance(model, data, momentum=0.9)

@@ -19,11 +19,14 @@ from nnscape.network import Network
 
 if TYPE_CHECKING:
     from nnscape.importance import importance
+
+    IMPORTANCE_METHODS: tuple[str, ...]
     from nnscape.processing import process
     from nnscape.server import view
     from nnscape.widget import show
 
 __all__ = [
+    "IMPORTANCE_METHODS",
     "Cancelled",
     "ConfigError",
     "DataError",
@@ -49,6 +52,8 @@ _LAZY = {"process": "nnscape.processing", "view": "nnscape.server", "show": "nns
 def __getattr__(name: str) -> Any:
     if name == "importance":  # the package, which calls through to its function (see nnscape.importance)
         return import_module("nnscape.importance")
+    if name == "IMPORTANCE_METHODS":  # the registry's names, default first
+        return tuple(import_module("nnscape.importance").METHODS)
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'nnscape' has no attribute {name!r}")

@@ -58,10 +58,12 @@ __all__ = [
     "PRUNE_FRACTIONS",
     "PruningCurves",
     "class_edge_scores",
+    "csv_bytes",
     "edge_scores",
     "plot_per_class",
     "plot_pruning_curves",
     "pruning_curves",
+    "style_axes",
     "write_report",
 ]
 
@@ -436,7 +438,7 @@ def plot_pruning_curves(curves: PruningCurves, *, title: str = "Pruning by impor
     axes.axvline(HEADLINE_FRACTION * 100, color=_HEADLINE_COLOUR, linewidth=1, alpha=0.7)
     chance = 1 / len(curves.class_names)
     axes.axhline(chance, color="black", linewidth=0.8, linestyle=":", label=f"chance ({chance:.2f})")
-    _style_axes(axes, title, "Test accuracy", curves.unit)
+    style_axes(axes, title, "Test accuracy", curves.unit)
     axes.set_ylim(0, 1.02)
     # Below the axes: the curves fill every corner of the plot at some point.
     figure.legend(
@@ -462,7 +464,7 @@ def plot_per_class(curves: PruningCurves, *, title: str = "Pruning by class impo
         low, high = np.nanpercentile(rows, _BAND_PERCENTILES, axis=0)
         left.plot(percent, np.nanmean(rows, axis=0), color=colour, linewidth=_LINE_WIDTH, label=label)
         left.fill_between(percent, low, high, color=colour, alpha=0.2)
-    _style_axes(left, "Accuracy when pruning by class-k importance", "Test accuracy", curves.unit)
+    style_axes(left, "Accuracy when pruning by class-k importance", "Test accuracy", curves.unit)
     left.set_ylim(0, 1.02)
     left.legend(title="Accuracy on (mean over k; band: middle half of k)", loc="lower left", fontsize=9)
 
@@ -471,14 +473,14 @@ def plot_per_class(curves: PruningCurves, *, title: str = "Pruning by class impo
         gap = curves.class_accuracy[k] - curves.other_accuracy[k]
         right.plot(percent, gap, color=colours[k], linewidth=_LINE_WIDTH * 0.8, alpha=0.85, label=name)
     right.axhline(0, color="black", linewidth=0.8)
-    _style_axes(right, "Class-k advantage", "Class-k accuracy − other classes' accuracy", curves.unit)
+    style_axes(right, "Class-k advantage", "Class-k accuracy − other classes' accuracy", curves.unit)
     columns = 1 if len(curves.class_names) <= 12 else 3
     right.legend(title="Class k", loc="upper left", fontsize=8, ncols=columns)
     figure.suptitle(title)
     return figure
 
 
-def _style_axes(axes: Any, title: str, ylabel: str, unit: str) -> None:
+def style_axes(axes: Any, title: str, ylabel: str, unit: str) -> None:
     axes.set_title(title)
     axes.set_xlabel(f"{unit.capitalize()} pruned (%)")
     axes.set_ylabel(ylabel)
@@ -507,9 +509,9 @@ def write_report(
     if not out.is_dir():
         raise DataError(f"output folder {out} does not exist")
     written = [out / "pruning-curves.csv", out / "pruning-per-class.csv"]
-    atomic_write_bytes(written[0], _csv_bytes(["pruned_fraction", *curves.accuracy], _curve_rows(curves)))
+    atomic_write_bytes(written[0], csv_bytes(["pruned_fraction", *curves.accuracy], _curve_rows(curves)))
     atomic_write_bytes(
-        written[1], _csv_bytes(["class", "pruned_fraction", "class_accuracy", "other_accuracy"], _class_rows(curves))
+        written[1], csv_bytes(["class", "pruned_fraction", "class_accuracy", "other_accuracy"], _class_rows(curves))
     )
     for name, figure in (
         ("pruning-curves", plot_pruning_curves(curves, title=title)),
@@ -538,7 +540,7 @@ def _class_rows(curves: PruningCurves) -> list[list[object]]:
     ]
 
 
-def _csv_bytes(header: list[str], rows: list[list[object]]) -> bytes:
+def csv_bytes(header: list[str], rows: list[list[object]]) -> bytes:
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(header)

@@ -3,7 +3,9 @@
 Methods live in this package behind a small registry, :data:`METHODS`: a method turns the model's chain and the
 training data into per-class node importance; this front end reads the model and the data, checks that they
 fit, scales each layer, adds the one-hot output layer and the edge importance, and builds the Network. The
-thesis's method, batch-norm fine-tuning ("batchnorm-gamma", :mod:`nnscape.importance.bn_gamma`), is the default.
+thesis's method, batch-norm fine-tuning ("batchnorm-gamma", :mod:`nnscape.importance.bn_gamma`), is the default;
+"activation" (:mod:`~nnscape.importance.activation`, |w| × activation spread) and "taylor"
+(:mod:`~nnscape.importance.taylor`, first-order Taylor) need one pass over the data and no training.
 """
 
 from __future__ import annotations
@@ -25,15 +27,19 @@ from torch import nn
 from nnscape.builder import layered_network
 from nnscape.datasets import DatasetSplits, as_tensors, check_fits
 from nnscape.errors import ConfigError, DataError, ModelError
-from nnscape.importance import bn_gamma
+from nnscape.importance import activation, bn_gamma, taylor
 from nnscape.importance.method import Method, MethodResult
 from nnscape.intake import LayerChain, layer_chain
 from nnscape.network import MAX_LAYER_NAME_LENGTH, Network
 from nnscape.progress import ProgressCallback
 
-__all__ = ["METHODS", "Method", "MethodResult", "channel_edges", "edge_importance", "importance"]
+__all__ = ["METHODS", "Method", "MethodResult", "channel_edges", "edge_importance", "importance", "method_settings"]
 
-METHODS: dict[str, Method] = {bn_gamma.NAME: bn_gamma.node_importance}
+METHODS: dict[str, Method] = {
+    bn_gamma.NAME: bn_gamma.node_importance,
+    activation.NAME: activation.node_importance,
+    taylor.NAME: taylor.node_importance,
+}
 MIN_CLASSES, MAX_CLASSES = 2, 100
 _COMMON = frozenset({"chain", "x", "y", "seed", "device", "progress", "cancel"})  # passed to every method
 # An error naming classes without examples lists this many of them.
@@ -68,13 +74,11 @@ def importance(
     one-hot. Edges, their weights (the model's, BN-folded) and importance (|w| / max |W_l| per layer): see
     :func:`channel_edges`.
     """
-    run = METHODS.get(method)
-    if run is None:
-        raise ConfigError(f"method {method!r}: expected one of {', '.join(METHODS)}")
-    settings = [name for name in inspect.signature(run).parameters if name not in _COMMON]
+    settings = method_settings(method)
     for name in options:
         if name not in settings:
-            raise ConfigError(f"{name}: not a setting of the {method} method (it has {', '.join(settings)})")
+            raise ConfigError(f"{name}: not a setting of the {method} method (it has {', '.join(settings) or 'none'})")
+    run = METHODS[method]
     chain = layer_chain(model)
     sizes = chain.layer_sizes
     n_classes = sizes[-1]
@@ -119,6 +123,15 @@ def importance(
             "importance_seconds": f"{seconds:.3f}",
         },
     )  # fmt: skip
+
+
+def method_settings(method: str) -> dict[str, Any]:
+    """The settings of a registered method with their defaults (its keyword parameters beyond the common ones)."""
+    run = METHODS.get(method)
+    if run is None:
+        raise ConfigError(f"method {method!r}: expected one of {', '.join(METHODS)}")
+    parameters = inspect.signature(run).parameters.values()
+    return {p.name: p.default for p in parameters if p.name not in _COMMON}
 
 
 def channel_edges(chain: LayerChain) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.float32],
