@@ -41,6 +41,9 @@ MAX_NAME_BYTES = 200
 STALE_AFTER_S = 2.0
 # Without flock (Windows) only a temporary file this old counts as a leftover.
 STALE_AFTER_UNLOCKED_S = 3600.0
+# What open() would give a new file before the umask; mkstemp's own 0600 would hide networks from a server
+# or container running as another user.
+NEW_FILE_MODE = 0o666
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
@@ -55,6 +58,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         with os.fdopen(handle, "wb") as temp:
             if sys.platform != "win32":
                 fcntl.flock(temp.fileno(), fcntl.LOCK_EX)
+                os.fchmod(temp.fileno(), NEW_FILE_MODE & ~_umask())
             temp.write(data)
             temp.flush()
             os.fsync(temp.fileno())
@@ -66,6 +70,13 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
         raise
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it; restored at once)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def remove_stale_temps(folder: str | os.PathLike[str]) -> list[str]:
