@@ -31,6 +31,7 @@ pytestmark = pytest.mark.browser
 START_TIMEOUT_S = 120
 WIDGET_TIMEOUT_MS = 120_000
 CHANGED = 100
+SETTLE_MS = 500
 NOTEBOOK = "widget.ipynb"
 CELLS = [
     f"import nnscape\nw = nnscape.show({PROCESSED!r}, height=400)\nw",
@@ -129,14 +130,30 @@ def run_cell(page: Page, index: int) -> None:
     )
 
 
-def widget_pixels(page: Page) -> np.ndarray:
+def widget_pixels(page: Page, size: tuple[int, int] | None = None) -> np.ndarray:
+    """The widget's canvas without its panel, once its layout has settled; scaled to ``size`` (w, h) if given.
+
+    JupyterLab may still be laying out the output area (the canvas then changes size between two pictures),
+    so the picture waits until the canvas keeps its size for a while.
+    """
+    page.wait_for_function(
+        f"""() => new Promise(done => {{
+            const rect = () => JSON.stringify(document.querySelector('{WIDGET} canvas').getBoundingClientRect());
+            const before = rect();
+            setTimeout(() => requestAnimationFrame(() => done(rect() === before)), {SETTLE_MS});
+        }})""",
+        timeout=WIDGET_TIMEOUT_MS,
+    )
     style = page.add_style_tag(content=f"{WIDGET} .lil-gui {{ visibility: hidden !important; }}")
     try:
         png = page.locator(f"{WIDGET} canvas").screenshot()
     finally:
         style.evaluate("element => element.remove()")
     with Image.open(io.BytesIO(png)) as image:
-        return np.asarray(image.convert("RGB"), dtype=np.uint8)
+        picture = image.convert("RGB")
+        if size is not None and picture.size != size:
+            picture = picture.resize(size, Image.Resampling.NEAREST)
+        return np.asarray(picture, dtype=np.uint8)
 
 
 def wait_frames(page: Page) -> None:
@@ -169,7 +186,8 @@ def test_show_draws_the_network_in_jupyterlab(page: Page, jupyter_lab: str) -> N
     # Python → widget: a render setting set in the kernel changes the picture.
     run_cell(page, 1)
     deadline = time.monotonic() + WIDGET_TIMEOUT_MS / 1000
-    while changed_pixels(first, widget_pixels(page)) <= CHANGED:
+    size = (first.shape[1], first.shape[0])
+    while changed_pixels(first, widget_pixels(page, size)) <= CHANGED:
         assert time.monotonic() < deadline, "setting edge_mode in Python did not change the picture"
         page.wait_for_timeout(200)
 
