@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from nnscape.generate import random_network
 from nnscape.limits import MAX_EDGES, MAX_GENERATED_BYTES, MAX_IMPORTANCE_VALUES
 from nnscape.server import create_app
+from nnscape.server.body_limit import MAX_BODY_BYTES
 
 CJK_80 = "漢" * 80
 DEEP_ARRAY = "[" * 100_000 + "]" * 100_000
@@ -140,3 +141,18 @@ def test_the_slowest_allowed_schedule_stops_on_request(client: TestClient) -> No
     while client.get(f"/api/jobs/{job}").json()["state"] == "running" and time.monotonic() < deadline:
         time.sleep(0.05)
     assert client.get(f"/api/jobs/{job}").json()["state"] == "cancelled"
+
+
+def test_a_body_over_the_limit_is_refused_by_its_declared_length(client: TestClient) -> None:
+    detail = refused(client, "PUT", "/api/config/processing", " " * (MAX_BODY_BYTES + 1), status=413)
+    assert f"body: over {MAX_BODY_BYTES} bytes" in detail
+
+
+def test_a_chunked_body_is_refused_once_it_passes_the_limit(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:  # sent chunked (no Content-Length): 4 MiB in all, 4 times the limit
+        for _ in range(64):
+            yield b" " * (64 * 1024)
+
+    response = client.put("/api/config/processing", content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 413, response.text[:300]
+    assert f"body: over {MAX_BODY_BYTES} bytes" in response.json()["detail"]

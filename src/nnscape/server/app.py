@@ -15,6 +15,7 @@ from nnscape import __version__
 from nnscape.errors import NnscapeError
 from nnscape.server import config, jobs, networks
 from nnscape.server.access import TokenMiddleware
+from nnscape.server.body_limit import BodyLimitMiddleware
 from nnscape.server.errors import install_error_handlers
 from nnscape.server.folder import NetworkFolder, check_plain_name
 from nnscape.server.runner import JobManager
@@ -74,6 +75,7 @@ def create_app(
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     if token is not None:
         app.add_middleware(TokenMiddleware, token=token)
+    app.add_middleware(BodyLimitMiddleware)
     install_error_handlers(app)
     for module in (networks, jobs, config):
         app.include_router(module.router)
