@@ -11,6 +11,8 @@ import argparse
 import gzip
 import io
 import struct
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -274,3 +276,17 @@ def test_an_npz_member_is_bounded_by_its_header(tmp_path: Path, capsys: pytest.C
         archive.writestr("y.npy", header.getvalue())
     line = run_refused(capsys, tmp_path, ["train", "--data", str(data), "--out", str(tmp_path / "m.pt")])
     assert f"array x has shape ({2**40}, 4) = {2**42} values; at most 268435456 are allowed" in line
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path: Path) -> None:
+    # `nnscape info F | head -1`: the pipe closes after the first line; info has more to say.
+    random_network([4, 3, 2]).save(tmp_path / "net.nnscape")
+    command = [sys.executable, "-m", "nnscape", "info", str(tmp_path / "net.nnscape")]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as writer:
+        assert writer.stdout is not None
+        assert writer.stderr is not None
+        writer.stdout.close()  # the reader is gone before nnscape writes anything
+        stderr = writer.stderr.read().decode()
+        writer.wait(timeout=60)
+    assert "Traceback" not in stderr
+    assert stderr == ""

@@ -8,6 +8,7 @@ taking the parsed arguments and returning the exit status. Heavy imports (torch,
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -28,6 +29,7 @@ USAGE_STATUS = 2  # argparse's status for a command line it cannot parse
 # Exit statuses of a command stopped by Ctrl+C (SIGINT) or by SIGTERM: 128 + the signal's number, as shells do.
 INTERRUPTED_STATUS = 128 + signal.SIGINT
 TERMINATED_STATUS = 128 + signal.SIGTERM
+BROKEN_PIPE_STATUS = 128 + 13  # SIGPIPE's number on POSIX (Windows has no signal.SIGPIPE)
 
 
 class Terminated(KeyboardInterrupt):
@@ -73,6 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"nnscape {args.command}: interrupted", file=sys.stderr)
         return INTERRUPTED_STATUS
+    except BrokenPipeError:
+        # The reader of our output has gone (`nnscape info F | head`): stop quietly, as pipelines expect, and
+        # point stdout at nothing so that Python's flush at exit does not fail on the closed pipe again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE_STATUS
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
