@@ -65,6 +65,12 @@ def test_a_taken_port_is_a_clear_error(folder: Path) -> None:
         stop()
 
 
+@pytest.mark.parametrize("port", [-1, 65536, 99999])
+def test_a_port_out_of_range_is_refused_not_wrapped(folder: Path, port: int) -> None:
+    with pytest.raises(NnscapeError, match=f"port {port}: expected 0-65535"):
+        serve_in_thread(create_app(folder), port=port)
+
+
 def test_view_of_a_network_object_saves_it_and_opens_the_browser_on_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

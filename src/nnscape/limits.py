@@ -19,6 +19,7 @@ __all__ = [
     "MAX_GENERATED_BYTES",
     "MAX_IMPORTANCE_VALUES",
     "MAX_LAYERS",
+    "MAX_PORT",
     "MAX_SEED",
     "check_generated_size",
     "check_layer_sizes",
@@ -39,6 +40,8 @@ MAX_IMPORTANCE_VALUES = 100_000_000
 MAX_GENERATED_BYTES = 256 * 1024 * 1024
 # Seeds feed numpy (any non-negative integer) and torch (up to 2^64 - 1); one range for both and for JSON.
 MAX_SEED = 2**32 - 1
+# TCP ports; Python's socket would otherwise take 99999 modulo 65536 and serve somewhere else.
+MAX_PORT = 65535
 
 _EDGE_BYTES = 16  # source, target (int32), weight, importance (float32)
 _NODE_BYTES = 3 * 4  # position (float32 x, y, z)

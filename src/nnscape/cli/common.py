@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 from nnscape.config import C, load_config, parse_overrides
 from nnscape.errors import NnscapeError
 from nnscape.files import check_writable
-from nnscape.limits import MAX_SEED
+from nnscape.limits import MAX_PORT, MAX_SEED
 from nnscape.progress import ProgressCallback, ProgressEvent, throttled
 
 __all__ = [
@@ -33,7 +33,6 @@ __all__ = [
 CONFIG_FOLDER = Path("configs")
 # In a log, a long phase says how far it is at most this often.
 LOG_INTERVAL_S = 10.0
-MAX_PORT = 65535
 # Devices the commands run on: the CPU or a CUDA card (torch's other devices, such as meta, compute nothing).
 _DEVICE = re.compile(r"cpu|cuda(:[0-9]{1,3})?")
 # An argument quoted in an error line is cut to this many characters.

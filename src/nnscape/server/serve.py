@@ -25,6 +25,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from nnscape.errors import NnscapeError
+from nnscape.limits import MAX_PORT
 from nnscape.network import Network
 from nnscape.server.access import TOKEN_PARAMETER, new_token
 from nnscape.server.app import LOOPBACK_HOSTS, create_app
@@ -48,6 +49,8 @@ NetworkOrPath = Network | str | os.PathLike[str]
 
 def bind(host: str, port: int | None) -> socket.socket:
     """A listening TCP socket on ``host``; ``port`` None or 0 picks a free one."""
+    if port is not None and not 0 <= port <= MAX_PORT:
+        raise NnscapeError(f"port {port}: expected 0-{MAX_PORT} (0 picks a free port)")
     try:
         family, kind, protocol, _, address = socket.getaddrinfo(host, port or 0, type=socket.SOCK_STREAM)[0]
         sock = socket.socket(family, kind, protocol)
