@@ -46,6 +46,18 @@ STALE_AFTER_UNLOCKED_S = 3600.0
 NEW_FILE_MODE = 0o666
 
 
+def _read_umask() -> int:
+    """The process's umask (reading it means setting it; restored at once)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# Read once, at import: reading sets the umask to 0 for a moment, which must not happen while the server's job
+# threads may be creating files.
+_UMASK = _read_umask()
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` through a locked temporary file in the same folder and a rename.
 
@@ -58,7 +70,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         with os.fdopen(handle, "wb") as temp:
             if sys.platform != "win32":
                 fcntl.flock(temp.fileno(), fcntl.LOCK_EX)
-                os.fchmod(temp.fileno(), NEW_FILE_MODE & ~_umask())
+                os.fchmod(temp.fileno(), NEW_FILE_MODE & ~_UMASK)
             temp.write(data)
             temp.flush()
             os.fsync(temp.fileno())
@@ -70,13 +82,6 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
         raise
-
-
-def _umask() -> int:
-    """The process's umask (reading it means setting it; restored at once)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def remove_stale_temps(folder: str | os.PathLike[str]) -> list[str]:
