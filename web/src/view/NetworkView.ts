@@ -9,16 +9,17 @@ import { nodeColours, sampleColours } from "../colours.js";
 import type { NetworkData } from "../format.js";
 import { type EdgeSamples, edgeSamples, nodeScores } from "../samples.js";
 import type { Change, ViewerState } from "../state.js";
+import type { FitElements } from "./camera.js";
 import { type Layer, lineLayer, pointLayer, segmentLayer, sphereLayer } from "./layers.js";
 import { impostorMaterial, lineMaterial, pointMaterial, Shading } from "./materials.js";
 
 /** Diameter of the dots of the point modes, in CSS pixels. */
 const POINT_DIAMETER_PX = 3;
 /** At most this many edge samples (evenly spread) join the nodes in the points the camera fits. */
-const FIT_SAMPLES = 50_000;
-const EMPTY = new Float32Array(0);
+const FIT_SAMPLES = 10_000;
+const NO_ELEMENTS = unsized(new Float32Array(0));
 // Elements fainter than this importance term (at most 30 % opaque) may fall outside the fitted view.
-const VISIBLE = 0.3;
+const VISIBLE = 0.05;
 
 /** Everything derived once per network: typed arrays the layers share. */
 interface Derived {
@@ -36,8 +37,8 @@ export class NetworkView {
   readonly layoutBox = new Box3();
   /** Bounding sphere of nodes and samples, for the relative depth ε. */
   readonly bounds = new Sphere();
-  /** The drawn nodes and a spread of the drawn edge samples (x, y, z flat): what the camera fits. */
-  fitPoints: Float32Array = new Float32Array(0);
+  /** The drawn nodes and a spread of the drawn edge samples, with their sizes: what the camera fits. */
+  fitElements: FitElements = NO_ELEMENTS;
   private readonly nodeShading = new Shading();
   private readonly edgeShading = new Shading();
   private readonly shadings: readonly Shading[] = [this.nodeShading, this.edgeShading];
@@ -77,7 +78,7 @@ export class NetworkView {
     const loaded = this.state.network;
     if (loaded === null) {
       this.derived = null;
-      this.fitPoints = new Float32Array(0);
+      this.fitElements = NO_ELEMENTS;
       return;
     }
     const data = loaded.data;
@@ -122,13 +123,13 @@ export class NetworkView {
     const d = this.derived;
     if (d === null) return;
     const { nodePosition } = d.data;
-    const nodes = nodeMode === "none" ? EMPTY : drawnPoints(nodePosition, d.nodeScoreAndT, setting, "nodes", Infinity);
+    const nodes =
+      nodeMode === "none" ? NO_ELEMENTS : drawnElements(nodePosition, d.nodeScoreAndT, setting, "nodes", FIT_SAMPLES);
     const { points, scoreAndT } = d.samples;
-    const edges = edgeMode === "none" ? EMPTY : drawnPoints(points, scoreAndT, setting, "edges", FIT_SAMPLES);
-    this.fitPoints = new Float32Array(nodes.length + edges.length);
-    this.fitPoints.set(nodes);
-    this.fitPoints.set(edges, nodes.length);
-    if (this.fitPoints.length === 0) this.fitPoints = nodePosition;
+    const edges =
+      edgeMode === "none" ? NO_ELEMENTS : drawnElements(points, scoreAndT, setting, "edges", FIT_SAMPLES);
+    this.fitElements = joined(nodes, edges);
+    if (this.fitElements.points.length === 0) this.fitElements = unsized(nodePosition);
     if (nodeMode !== this.nodeMode || this.nodeLayer === null) {
       this.replace("node", this.buildNodes(nodeMode, d));
       this.nodeMode = nodeMode;
@@ -229,28 +230,66 @@ export class NetworkView {
 }
 
 /**
- * Positions (x, y, z flat) of the elements of a group that are clearly visible: above its importance threshold,
- * with an importance term (their score as α_v) of at least VISIBLE; every k-th of them, at most `limit`.
+ * The elements of a group that are drawn (above its importance threshold, with an importance term — their score
+ * as α_v — of at least VISIBLE): every k-th of them, at most `limit`, with the radius (size × score) they are
+ * drawn with and their area as drawn, which the camera weighs them by (a sphere's disc; an edge sample's piece
+ * of tube, 2·radius × the distance to its neighbour on the edge, times k for the ones skipped).
  */
-function drawnPoints(
+function drawnElements(
   positions: Float32Array,
   scoreAndT: Float32Array,
   setting: (key: string) => number,
-  prefix: string,
+  prefix: "nodes" | "edges",
   limit: number,
-): Float32Array {
+): FitElements {
   const threshold = setting(`${prefix}.importance_threshold`);
   const opacity = setting(`${prefix}.importance_opacity`);
+  const size = setting(`${prefix}.size`);
   const drawn: number[] = [];
   for (let i = 0; i < scoreAndT.length / 2; i++) {
     const score = scoreAndT[2 * i] as number;
     if (score > threshold && 1 - opacity + opacity * score >= VISIBLE) drawn.push(i);
   }
   const stride = Math.max(1, Math.ceil(drawn.length / limit));
-  const points = new Float32Array(3 * Math.ceil(drawn.length / stride));
-  for (let k = 0, j = 0; k < drawn.length; k += stride, j += 3) {
+  const count = Math.ceil(drawn.length / stride);
+  const points = new Float32Array(3 * count);
+  const radii = new Float32Array(count);
+  const areas = new Float32Array(count);
+  for (let k = 0, j = 0; k < drawn.length; k += stride, j++) {
     const i = drawn[k] as number;
-    points.set(positions.subarray(3 * i, 3 * i + 3), j);
+    points.set(positions.subarray(3 * i, 3 * i + 3), 3 * j);
+    const radius = size * Math.min(1, scoreAndT[2 * i] as number);
+    radii[j] = radius;
+    areas[j] = prefix === "nodes" ? Math.PI * radius * radius : 2 * radius * pieceLength(positions, scoreAndT, i) * stride;
   }
-  return points;
+  return { points, radii, areas };
+}
+
+/** Distance from sample `i` to the next sample of its edge (the previous one at the edge's end). */
+function pieceLength(positions: Float32Array, scoreAndT: Float32Array, i: number): number {
+  const count = scoreAndT.length / 2;
+  const t = scoreAndT[2 * i + 1] as number;
+  const next = i + 1 < count && (scoreAndT[2 * i + 3] as number) > t ? i + 1 : i - 1;
+  if (next < 0 || next >= count) return 0;
+  return Math.hypot(
+    (positions[3 * next] as number) - (positions[3 * i] as number),
+    (positions[3 * next + 1] as number) - (positions[3 * i + 1] as number),
+    (positions[3 * next + 2] as number) - (positions[3 * i + 2] as number),
+  );
+}
+
+/** Points fitted as they are, all alike (when nothing is drawn, the camera still frames the layout). */
+function unsized(points: Float32Array): FitElements {
+  const count = points.length / 3;
+  return { points, radii: new Float32Array(count), areas: new Float32Array(count).fill(1) };
+}
+
+function joined(a: FitElements, b: FitElements): FitElements {
+  const join = (x: Float32Array, y: Float32Array): Float32Array => {
+    const out = new Float32Array(x.length + y.length);
+    out.set(x);
+    out.set(y, x.length);
+    return out;
+  };
+  return { points: join(a.points, b.points), radii: join(a.radii, b.radii), areas: join(a.areas, b.areas) };
 }

@@ -6,7 +6,16 @@
 import { Box3, Color, PerspectiveCamera, Scene, Vector3, WebGLRenderer } from "three";
 import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
 import type { ViewerState } from "../state.js";
-import { DEFAULT_PRESET, FIELD_OF_VIEW_DEGREES, fitCamera, presetDirection } from "./camera.js";
+import {
+  correctFit,
+  DEFAULT_PRESET,
+  FIELD_OF_VIEW_DEGREES,
+  type FitElements,
+  fitCamera,
+  type InkBox,
+  inkBox,
+  presetDirection,
+} from "./camera.js";
 import { NetworkView } from "./NetworkView.js";
 import { ResolutionGovernor } from "./resolution.js";
 
@@ -15,7 +24,16 @@ const ORBIT_SPEED = 1.0; // OrbitControls units: 2 = one turn per 30 s
 const FPS_WINDOW_MS = 1000;
 // What the camera frames before a network is loaded.
 const EMPTY_SCENE_BOX = new Box3(new Vector3(-0.5, -0.5, -0.5), new Vector3(0.5, 0.5, 0.5));
-const EMPTY_SCENE_POINTS = new Float32Array([-0.5, -0.5, -0.5, 0.5, 0.5, 0.5]);
+const EMPTY_SCENE_ELEMENTS: FitElements = {
+  points: new Float32Array([-0.5, -0.5, -0.5, 0.5, 0.5, 0.5]),
+  radii: new Float32Array(2),
+  areas: new Float32Array([1, 1]),
+};
+// Frames drawn to correct a fit by its ink (each corrects most of what is left), and what counts as ink: some
+// channel more than INK_THRESHOLD below white (the picture figure's definition, docs/viewer.md).
+const INK_PASSES = 3;
+const WHITE = 255;
+const INK_THRESHOLD = 8;
 // A panel narrower than this share of the canvas is framed around; a wider one (a small window) is ignored.
 const MAX_PANEL_SHARE = 0.5;
 
@@ -133,19 +151,45 @@ export class Viewer {
     this.fitAlong(this.direction.normalize());
   }
 
-  /** Look along `direction` at the network's centre, then fit: the same direction always gives the same view. */
+  /**
+   * Look along `direction` at the network's centre, then fit: the same direction always gives the same view.
+   * The fit from the elements' sizes is then corrected by what it draws (INK_PASSES frames nobody sees).
+   */
   private fitAlong(direction: Vector3): void {
     const box = this.networkView.layoutBox;
-    (box.isEmpty() ? EMPTY_SCENE_BOX : box).getCenter(this.controls.target);
-    const points = this.networkView.fitPoints;
-    fitCamera(this.camera, this.controls.target, direction, {
-      points: points.length > 0 ? points : EMPTY_SCENE_POINTS,
-      radius: this.networkView.largestRadius,
-      aspect: this.freeAspect,
-    });
+    const target = this.controls.target;
+    (box.isEmpty() ? EMPTY_SCENE_BOX : box).getCenter(target);
+    const elements = this.networkView.fitElements;
+    const fit = { elements: elements.points.length > 0 ? elements : EMPTY_SCENE_ELEMENTS, aspect: this.freeAspect };
+    fitCamera(this.camera, target, direction, fit);
+    for (let pass = 0; pass < INK_PASSES && !this.renderer.xr.isPresenting; pass++) {
+      const ink = this.drawnInk();
+      if (ink === null) break;
+      correctFit(this.camera, target, direction, fit, ink);
+    }
     this.controls.update();
     this.moved = true;
     this.invalidate();
+  }
+
+  /** Draw the scene from the current camera and find the robust box of its ink (null when nothing is drawn). */
+  private drawnInk(): InkBox | null {
+    this.camera.updateMatrixWorld();
+    this.networkView.updateCamera(this.camera, this.renderer.getPixelRatio());
+    this.renderer.render(this.scene, this.camera);
+    const gl = this.renderer.getContext();
+    const width = gl.drawingBufferWidth;
+    const height = gl.drawingBufferHeight;
+    const pixels = new Uint8Array(4 * width * height);
+    gl.readPixels(0, 0, width, height, gl.RGBA, gl.UNSIGNED_BYTE, pixels);
+    const canvasWidth = Math.max(1, this.container.clientWidth);
+    const freeWidth = (width * (canvasWidth - this.coveredWidth(canvasWidth))) / canvasWidth;
+    const drawn = (column: number, row: number): boolean => {
+      const i = 4 * (row * width + column);
+      const darkest = Math.min(pixels[i] as number, pixels[i + 1] as number, pixels[i + 2] as number);
+      return WHITE - darkest > INK_THRESHOLD;
+    };
+    return inkBox(drawn, width, height, freeWidth);
   }
 
   /** A PNG of the current view at the canvas's full drawing-buffer size. */

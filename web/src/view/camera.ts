@@ -24,13 +24,21 @@ const PRESETS: readonly (readonly [number, number, number])[] = [
 ];
 
 export const PRESET_COUNT = PRESETS.length;
-/** Share of the free canvas's limiting dimension that ROBUST_SHARE of the fitted points span (the rest is margin). */
-export const FILL = 0.92;
-const ROBUST_SHARE = 0.98;
-/** …and that every fitted point spans at most: a thin white margin stays around the picture. */
-const FILL_ALL = 0.97;
-// Moves of the target that centre the points' projection (each pass halves what is left, or better).
+/** Share of the free canvas's limiting dimension that the robust box of the fitted points spans (the rest is margin). */
+export const FILL = 0.88;
+/**
+ * The robust box: from this percentile of the points' projections to its mirror (across and up separately), so
+ * the outermost ~2 % of the points — a few stray nodes or strands — may leave the canvas instead of shrinking
+ * the network to a corner of it. The picture figure (docs/viewer.md) measures the ink the same way.
+ */
+const ROBUST_LOW = 0.02;
+// Moves of the target that centre the robust box (each pass halves what is left, or better).
 const CENTRING_PASSES = 2;
+// The fitted distance is bracketed by doubling, then bisected to a ratio of 2^(1/2^BISECTIONS) ≈ 1 + 1e-4.
+const MAX_DOUBLINGS = 30;
+const BISECTIONS = 14;
+// Resolution of the weighted quantiles: this many bins over the range of the projections.
+const QUANTILE_BINS = 4096;
 // Clip planes relative to the fitted distance: close enough to fly in, far enough to zoom well out.
 const NEAR_PLANE = 0.001;
 const FAR_PLANE = 100;
@@ -44,89 +52,242 @@ export function presetDirection(index: number, out: Vector3): Vector3 {
   return out.set(offset[0], offset[1], offset[2]).normalize();
 }
 
-/** What to fit: points (x, y, z flat) each padded by `radius`, into a free canvas of `aspect` = width / height. */
-export interface FitTarget {
+/** Drawn elements: centres (x, y, z flat), the radius each is drawn with, and its area as drawn. */
+export interface FitElements {
   readonly points: Float32Array;
-  readonly radius: number;
+  readonly radii: Float32Array;
+  readonly areas: Float32Array;
+}
+
+/** What to fit: `elements` into a free canvas of `aspect` = width / height. */
+export interface FitTarget {
+  readonly elements: FitElements;
   readonly aspect: number;
 }
 
-const right = new Vector3();
-const up = new Vector3();
+const rightAxis = new Vector3();
+const upAxis = new Vector3();
 const back = new Vector3();
 
 /**
- * Put `camera` on the ray from `target` along unit `direction`, looking at `target`, at the distance where
- * ROBUST_SHARE of the points of `fit` lie within FILL of the free canvas (whose centre the projection is centred
- * on) and all of them within FILL_ALL: stray points do not shrink the picture, none leaves the canvas.
- * `target` first moves across the view so that the points' projection is centred (perspective makes the near
- * side of the network larger than the far side).
+ * Put `camera` on the ray from `target` along unit `direction`, looking at `target`, at the distance where the
+ * robust box of the elements of `fit` spans FILL of the free canvas's limiting dimension, centred on it. The
+ * box runs from the ROBUST_LOW to the 1 − ROBUST_LOW quantile of the elements' projected extents (across and up
+ * separately), each element weighed by its projected area: what the ink on screen is made of, so a big node
+ * near the camera counts for much and a stray hairline for little. `target` moves across the view to centre the
+ * box (perspective makes the near side of the network larger than the far side). The model misses what the
+ * renderer adds (faint fringes, ellipsoid tips): `correctFit` then corrects it from the drawn pixels.
  */
 export function fitCamera(camera: PerspectiveCamera, target: Vector3, direction: Vector3, fit: FitTarget): void {
-  camera.position.copy(target).add(direction);
-  camera.lookAt(target);
-  camera.updateMatrixWorld();
-  camera.matrixWorld.extractBasis(right, up, back);
-  const tanHalf = Math.tan((camera.fov * Math.PI) / 360);
-  let distance = 0;
+  const view = new View(camera, target, direction, fit);
+  let distance = view.nearest;
   for (let pass = 0; pass < CENTRING_PASSES; pass++) {
-    distance = fitDistance(fit, target, tanHalf);
-    const [shiftU, shiftV] = projectionCentre(fit.points, target, distance);
-    target.addScaledVector(right, shiftU * distance).addScaledVector(up, shiftV * distance);
+    distance = view.fitDistance(FILL);
+    const [shiftU, shiftV] = view.projected.measure(target, distance).centre;
+    view.shift(shiftU * distance, shiftV * distance);
   }
-  distance = fitDistance(fit, target, tanHalf);
-  const scale = boundingRadius(fit.points, target);
-  camera.position.copy(target).addScaledVector(direction, Math.max(distance, OUTSIDE * scale));
-  camera.near = distance * NEAR_PLANE;
-  camera.far = distance + FAR_PLANE * scale;
-  camera.lookAt(target);
-  camera.updateProjectionMatrix();
+  view.place(view.fitDistance(FILL));
 }
 
-/** The camera distance from `target` that fits the points (see fitCamera), with the basis vectors set. */
-function fitDistance(fit: FitTarget, target: Vector3, tanHalf: number): number {
-  const { points, radius, aspect } = fit;
-  const count = points.length / 3;
-  // For a point at (u, v, w) in camera axes around the target, seen from distance d, the projection fits a
-  // share f of the free canvas when |u| + r ≤ (d − w)·tan·aspect·f and |v| + r ≤ (d − w)·tan·f.
-  const fitted = new Float32Array(count);
-  let all = 0;
-  for (let i = 0; i < count; i++) {
-    const px = (points[3 * i] as number) - target.x;
-    const py = (points[3 * i + 1] as number) - target.y;
-    const pz = (points[3 * i + 2] as number) - target.z;
-    const u = Math.abs(px * right.x + py * right.y + pz * right.z) + radius;
-    const v = Math.abs(px * up.x + py * up.y + pz * up.z) + radius;
-    const w = px * back.x + py * back.y + pz * back.z;
-    const reach = Math.max(u / (tanHalf * aspect), v / tanHalf);
-    fitted[i] = w + reach / FILL;
-    all = Math.max(all, w + reach / FILL_ALL);
-  }
-  return Math.max(quantile(fitted, ROBUST_SHARE), all);
+/** Where the ink lies on the canvas drawn from the current camera: its robust box in shares of the free canvas. */
+export interface InkBox {
+  /** Columns, 0 at the free canvas's left edge and 1 at its right edge (the panel's left edge). */
+  readonly left: number;
+  readonly right: number;
+  /** Rows, 0 at the bottom and 1 at the top. */
+  readonly bottom: number;
+  readonly top: number;
 }
 
-/** Middle of the points' projected extent (tangent units, across and up) seen from `distance` along `back`. */
-function projectionCentre(points: Float32Array, target: Vector3, distance: number): [number, number] {
-  const count = points.length / 3;
-  const across = new Float32Array(count);
-  const upward = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    const px = (points[3 * i] as number) - target.x;
-    const py = (points[3 * i + 1] as number) - target.y;
-    const pz = (points[3 * i + 2] as number) - target.z;
-    const depth = Math.max(distance - (px * back.x + py * back.y + pz * back.z), Number.EPSILON);
-    across[i] = (px * right.x + py * right.y + pz * right.z) / depth;
-    upward[i] = (px * up.x + py * up.y + pz * up.z) / depth;
-  }
-  // The full extent: the farthest points are what the "all within FILL_ALL" bound holds, on both sides alike.
-  const middle = (values: Float32Array): number => (quantile(values, 0) + quantile(values, 1)) / 2;
-  return [middle(across), middle(upward)];
+/**
+ * Correct a fit (`camera` looking at `target` from along `direction`) by the `ink` it drew: move `target` so
+ * the ink box is centred on the free canvas, and scale the distance by how much wider than the model the ink
+ * came out, so that the ink spans FILL.
+ */
+export function correctFit(camera: PerspectiveCamera, target: Vector3, direction: Vector3, fit: FitTarget, ink: InkBox): void {
+  const distance = camera.position.distanceTo(target);
+  const view = new View(camera, target, direction, fit);
+  const inkShare = Math.max(ink.right - ink.left, ink.top - ink.bottom);
+  const modelShare = view.projected.measure(target, distance).share;
+  if (!(inkShare > 0) || !(modelShare > 0)) return;
+  const tanHalf = view.tanHalf;
+  view.shift(
+    (ink.left + ink.right - 1) * tanHalf * fit.aspect * distance,
+    (ink.bottom + ink.top - 1) * tanHalf * distance,
+  );
+  view.place(view.fitDistance((FILL * modelShare) / inkShare));
 }
 
-/** The value below which a share `q` of `values` lies (sorts `values`). */
-function quantile(values: Float32Array, q: number): number {
-  values.sort();
-  return values[Math.min(values.length - 1, Math.floor(q * values.length))] ?? 0;
+/** The robust box of pixel `ink` (1 where drawn) as fractions of the free canvas: see `InkBox`. */
+export function inkBox(drawn: (column: number, row: number) => boolean, width: number, height: number, freeWidth: number): InkBox | null {
+  const columns = new Float64Array(width);
+  const rows = new Float64Array(height);
+  let total = 0;
+  for (let row = 0; row < height; row++) {
+    for (let column = 0; column < width; column++) {
+      if (!drawn(column, row)) continue;
+      columns[column] = (columns[column] as number) + 1;
+      rows[row] = (rows[row] as number) + 1;
+      total++;
+    }
+  }
+  if (total === 0) return null;
+  const at = (counts: Float64Array, q: number): number => {
+    let sum = 0;
+    for (let i = 0; i < counts.length; i++) {
+      sum += counts[i] as number;
+      if (sum > q * total) return i;
+    }
+    return counts.length - 1;
+  };
+  return {
+    left: at(columns, ROBUST_LOW) / freeWidth,
+    right: (at(columns, 1 - ROBUST_LOW) + 1) / freeWidth,
+    bottom: at(rows, ROBUST_LOW) / height,
+    top: (at(rows, 1 - ROBUST_LOW) + 1) / height,
+  };
+}
+
+/** A camera direction and target, with the fit's elements, in camera axes. */
+class View {
+  readonly tanHalf: number;
+  readonly nearest: number;
+  readonly projected: Projected;
+  private readonly scale: number;
+
+  constructor(
+    private readonly camera: PerspectiveCamera,
+    private readonly target: Vector3,
+    private readonly direction: Vector3,
+    fit: FitTarget,
+  ) {
+    camera.position.copy(target).add(direction);
+    camera.lookAt(target);
+    camera.updateMatrixWorld();
+    camera.matrixWorld.extractBasis(rightAxis, upAxis, back);
+    this.tanHalf = Math.tan((camera.fov * Math.PI) / 360);
+    this.scale = boundingRadius(fit.elements.points, target);
+    this.nearest = OUTSIDE * this.scale;
+    this.projected = new Projected(fit.elements, fit.aspect, this.tanHalf);
+  }
+
+  /** Move the target across the view by `across` and `upward` (world units). */
+  shift(across: number, upward: number): void {
+    this.target.addScaledVector(rightAxis, across).addScaledVector(upAxis, upward);
+  }
+
+  /** The distance (at least `nearest`) at which the robust box spans `fill`: see `fitDistance`. */
+  fitDistance(fill: number): number {
+    return fitDistance(this.projected, this.target, this.nearest, fill);
+  }
+
+  place(distance: number): void {
+    const { camera, target } = this;
+    camera.position.copy(target).addScaledVector(this.direction, distance);
+    camera.near = distance * NEAR_PLANE;
+    camera.far = distance + FAR_PLANE * this.scale;
+    camera.lookAt(target);
+    camera.updateProjectionMatrix();
+  }
+}
+
+/**
+ * The distance (at least `nearest`) at which the robust box spans `fill`: bisection, since near the network the
+ * share grows steeply (elements close to the camera swell) and a fixed-point step would overshoot.
+ */
+function fitDistance(projected: Projected, target: Vector3, nearest: number, fill: number): number {
+  const share = (distance: number): number => projected.measure(target, distance).share;
+  if (share(nearest) <= fill) return nearest;
+  let low = nearest;
+  let high = 2 * nearest;
+  for (let i = 0; i < MAX_DOUBLINGS && share(high) > fill; i++) {
+    low = high;
+    high *= 2;
+  }
+  for (let i = 0; i < BISECTIONS; i++) {
+    const middle = Math.sqrt(low * high);
+    if (share(middle) > fill) low = middle;
+    else high = middle;
+  }
+  return high;
+}
+
+/** The elements seen from a distance along `back` around a target, in tangent units (offset / depth). */
+class Projected {
+  /** Low and high edges of each element's projection, across and up. */
+  private readonly left: Float32Array;
+  private readonly right: Float32Array;
+  private readonly bottom: Float32Array;
+  private readonly top: Float32Array;
+  /** Weight (projected area) of each element. */
+  private readonly weight: Float32Array;
+  private readonly bins = new Float64Array(QUANTILE_BINS);
+
+  constructor(
+    private readonly elements: FitElements,
+    private readonly aspect: number,
+    private readonly tanHalf: number,
+  ) {
+    const count = elements.radii.length;
+    this.left = new Float32Array(count);
+    this.right = new Float32Array(count);
+    this.bottom = new Float32Array(count);
+    this.top = new Float32Array(count);
+    this.weight = new Float32Array(count);
+  }
+
+  /** The robust box seen from `distance`: its centre (tangent units) and its share of the free canvas. */
+  measure(target: Vector3, distance: number): { centre: [number, number]; share: number } {
+    const { points, radii, areas } = this.elements;
+    for (let i = 0; i < radii.length; i++) {
+      const px = (points[3 * i] as number) - target.x;
+      const py = (points[3 * i + 1] as number) - target.y;
+      const pz = (points[3 * i + 2] as number) - target.z;
+      const depth = Math.max(distance - (px * back.x + py * back.y + pz * back.z), Number.EPSILON);
+      const u = (px * rightAxis.x + py * rightAxis.y + pz * rightAxis.z) / depth;
+      const v = (px * upAxis.x + py * upAxis.y + pz * upAxis.z) / depth;
+      const reach = (radii[i] as number) / depth;
+      this.left[i] = u - reach;
+      this.right[i] = u + reach;
+      this.bottom[i] = v - reach;
+      this.top[i] = v + reach;
+      this.weight[i] = (areas[i] as number) / (depth * depth);
+    }
+    const left = this.quantile(this.left, ROBUST_LOW);
+    const right = this.quantile(this.right, 1 - ROBUST_LOW);
+    const bottom = this.quantile(this.bottom, ROBUST_LOW);
+    const top = this.quantile(this.top, 1 - ROBUST_LOW);
+    return {
+      centre: [(left + right) / 2, (bottom + top) / 2],
+      share: Math.max((right - left) / (2 * this.tanHalf * this.aspect), (top - bottom) / (2 * this.tanHalf)),
+    };
+  }
+
+  /** The value below which a share `q` of the weight lies, to 1/QUANTILE_BINS of the values' range. */
+  private quantile(values: Float32Array, q: number): number {
+    let low = Infinity;
+    let high = -Infinity;
+    let total = 0;
+    for (let i = 0; i < values.length; i++) {
+      low = Math.min(low, values[i] as number);
+      high = Math.max(high, values[i] as number);
+      total += this.weight[i] as number;
+    }
+    if (!(high > low) || !(total > 0)) return values.length > 0 ? low : 0;
+    const { bins } = this;
+    bins.fill(0);
+    const perBin = QUANTILE_BINS / (high - low);
+    for (let i = 0; i < values.length; i++) {
+      const bin = Math.min(QUANTILE_BINS - 1, Math.floor(((values[i] as number) - low) * perBin));
+      bins[bin] = (bins[bin] as number) + (this.weight[i] as number);
+    }
+    let sum = 0;
+    for (let bin = 0; bin < QUANTILE_BINS; bin++) {
+      sum += bins[bin] as number;
+      if (sum >= q * total) return low + (bin + 1) / perBin;
+    }
+    return high;
+  }
 }
 
 function boundingRadius(points: Float32Array, centre: Vector3): number {
