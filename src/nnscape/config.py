@@ -2,7 +2,7 @@
 
 JSON load/save, CLI ``--set key=value`` overrides, the server's validation and the viewer's controls all read
 :data:`PROCESSING_SETTINGS` and :data:`RENDER_SETTINGS`, so a key cannot drift between them. Keys, defaults and
-ranges follow ALGORITHM.md sections 4 and 5. Render keys are dotted (``edges.size``) and nest in JSON
+ranges are explained in docs/processing.md and docs/viewer.md. Render keys are dotted (``edges.size``) and nest in JSON
 (``{"edges": {"size": 0.02}}``).
 """
 
@@ -233,7 +233,7 @@ def _flatten(values: Mapping[str, Any], prefix: str = "", depth: int = 1) -> dic
 
 @dataclass(frozen=True)
 class ProcessingConfig(_Config):
-    """The nine processing settings of ALGORITHM.md section 4 (see :data:`PROCESSING_SETTINGS`)."""
+    """The nine processing settings (docs/processing.md; see :data:`PROCESSING_SETTINGS`)."""
 
     SETTINGS = PROCESSING_SETTINGS
     NAME = "processing"
