@@ -65,9 +65,9 @@ def test_the_picture_narrows_from_untrained_to_basic_to_l1(
     built: tuple[Path, list[Path], list[ProgressEvent]],
 ) -> None:
     # The demo's claim on one seed (benchmarks/bench_demo.py checks three seeds of the full recipe): the
-    # ink the viewer draws shrinks from the untrained cloud to the trained bundles to the L1 pathways.
+    # spread of what the viewer draws shrinks from the untrained cloud to the trained bundles to the L1 pathways.
     _, paths, _ = built
-    untrained, basic, l1 = (json.loads(load(path).metadata["quality"])["visible_ink"] for path in paths)
+    untrained, basic, l1 = (json.loads(load(path).metadata["quality"])["drawn_spread"] for path in paths)
     assert untrained > 1.1 * basic > 1.1**2 * l1, (untrained, basic, l1)
 
 

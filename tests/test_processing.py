@@ -108,6 +108,18 @@ def test_bundling_uses_clearly_less_ink_than_straight_edges(processed: Network) 
     assert figures["spread"] < figures["spread_straight"]
 
 
+def test_drawn_spread_counts_the_drawn_points_only(processed: Network) -> None:
+    figures = quality(processed)
+    assert 0 < figures["drawn_spread"] < figures["spread"]
+    # Every edge at full strength: every point drawn opaque, so the drawn spread is the spread.
+    strong = processed.with_changes(edge_importance=np.ones_like(processed.edge_importance))
+    strong = strong.with_changes(node_importance=np.ones_like(processed.node_importance))
+    assert quality(strong)["drawn_spread"] == pytest.approx(figures["spread"], rel=1e-5)
+    # No edge drawn: nothing spreads.
+    hidden = processed.with_changes(edge_importance=np.zeros_like(processed.edge_importance))
+    assert quality(hidden)["drawn_spread"] == 0
+
+
 def test_nearly_all_points_stay_near_the_network_box(two_class: tuple[Network, Network]) -> None:
     assert quality(two_class[1])["inside"] >= 0.95
 

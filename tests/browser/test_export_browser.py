@@ -21,6 +21,8 @@ pytestmark = pytest.mark.browser
 CHANGED = 100
 # The served viewer's canvas in the browser fixture (conftest.VIEWPORT).
 VIEWPORT_SIZE = (800, 500)
+# Share of the border's pixels that must be pure white (the background; see the PNG test).
+WHITE_BORDER = 0.9
 SERVER_ONLY = ("Processing", "Load selected", "Refresh list", "Generate random network", "Save render settings")
 # Long enough for any request the page makes at once; far shorter than the test's frame timeout.
 HOLD_TIMEOUT_MS = 10_000
@@ -103,7 +105,9 @@ def test_png_export_has_the_viewers_pixels(page: Page, network_folder: Path, tmp
     drawn = ink(exported)
     assert drawn.mean() > 0.01, "the network is drawn"
     border = np.concatenate([exported[0], exported[-1], exported[:, 0], exported[:, -1]])
-    assert (border == 255).all(), "on white"
+    # On white: the framing lets the outermost ~2 % of the ink leave the canvas (docs/viewer.md, "Framing"),
+    # so a few stray strands may cross the border; the rest of it is the white background.
+    assert (border == 255).all(axis=1).mean() > WHITE_BORDER, "on white"
     _, columns = np.nonzero(drawn)
     assert abs(columns.mean() - VIEWPORT_SIZE[0] / 2) < VIEWPORT_SIZE[0] / 8, "centred: no room kept for a panel"
     # The viewer page with the same settings and no panel draws the same picture.

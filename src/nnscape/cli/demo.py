@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         quality = info.get("quality")
         figures = ", ".join(
             f"{key.replace('_', ' ')} {quality[key]:.4f}"
-            for key in ("visible_ink", "ink", "spread")
+            for key in ("drawn_spread", "spread", "visible_ink", "ink")
             if isinstance(quality, dict) and key in quality
         )
         print(f"{path.name}: {shown}{info['edges']} edges, {figures}")

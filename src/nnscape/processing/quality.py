@@ -11,7 +11,11 @@
   through it, where score = ``min(1, lerp(‖S‖, ‖E‖, t) · a)`` is the viewer's sample score (end nodes'
   importance norms S, E, edge importance a, arc fraction t) and I the default edge importance opacity (1.1,
   so scores below 0.09 are not drawn). A network whose edges all matter shows a cloud; one with a few strong
-  pathways shows little ink: this is the figure the demo's untrained > basic > L1 claim is measured by.
+  pathways shows little ink.
+- ``drawn_spread``: the spread of the picture the viewer draws: RMS distance of the polyline points from the
+  layer axis, each squared distance times the point's default opacity (as for ``visible_ink``), averaged over
+  all points, so a hidden point counts as on the axis. The demo's untrained > basic > L1 claim is measured by
+  it: ``spread`` counts hidden edges as much as drawn ones.
 - ``inside``: fraction of polyline points inside the node box widened by a quarter layer width.
 - ``class_separation``: for random pairs of edges in the same box of the edge phase (the same layer gap, or
   for skip edges the same first and last layer), the mean distance between their
@@ -78,8 +82,10 @@ def quality(network: Network, *, layer_width: float | None = None, seed: int = 0
     figures["ink"] = ink_bundled / max(ink_straight, 1e-12)
     figures["ink_bundled"] = ink_bundled
     figures["ink_straight"] = ink_straight
-    figures["visible_ink"] = _ink(bundled, low, high, width, _opacity(network, bundled))
+    opacity = _opacity(network, bundled)
+    figures["visible_ink"] = _ink(bundled, low, high, width, opacity)
     figures["spread"] = _rms_radius(points)
+    figures["drawn_spread"] = _rms_radius(points, opacity)
     spacing = _median_spacing(bundled)
     figures["spread_straight"] = _rms_radius(resample(lines, spacing).points) if spacing > 0 else _rms_radius(points)
     figures["inside"] = float(((points >= low) & (points <= high)).all(dim=1).double().mean()) if len(points) else 1.0
@@ -152,8 +158,13 @@ def _opacity(network: Network, lines: Polylines) -> torch.Tensor:
     return (strength * score.clamp_max(1.0) - (strength - 1.0)).clamp(0.0, 1.0)
 
 
-def _rms_radius(points: torch.Tensor) -> float:
-    return float(points[:, :2].double().pow(2).sum(dim=1).mean().sqrt()) if len(points) else 0.0
+def _rms_radius(points: torch.Tensor, opacity: torch.Tensor | None = None) -> float:
+    """RMS distance of ``points`` from the layer axis; with ``opacity``, each squared distance times its point's
+    opacity (a hidden point counts as on the axis)."""
+    if not len(points):
+        return 0.0
+    squared = points[:, :2].double().pow(2).sum(dim=1)
+    return float((squared if opacity is None else squared * opacity.double()).mean().sqrt())
 
 
 def _median_spacing(lines: Polylines) -> float:
