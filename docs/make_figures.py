@@ -8,7 +8,7 @@ derives the processing stages from the basic one, serves them with the real serv
 in headless Chromium with its default settings. Each picture is the free canvas (left of the control panel):
 
 - ``variants.png``: untrained / basic / L1, Independent view, preset 9, one camera (one network's framing, kept
-  for the others of the same architecture; the first whose framing cuts none off), so their widths compare;
+  for the others of the same architecture; the one that cuts least off), so their widths compare;
 - ``stages.png``: straight edges on the grid layout / nodes bundled with straight edges / edges bundled, All
   view, one camera;
 - ``class-view.png``: the basic network, "Class k" view of class :data:`CLASS_SHOWN`;
@@ -67,8 +67,10 @@ def stage_files(basic: Path, folder: Path) -> list[str]:
 
 
 def same_camera(viewer: ViewerPage, names: list[str], view: str) -> list[Pixels]:
-    """The free canvas for each of ``names`` (one architecture) seen with one camera: the framing of the first
-    network, trying each as the first until none is cut off at the border."""
+    """The free canvas for each of ``names`` (one architecture) seen with one camera: the framing of one of
+    them, the one whose camera leaves the least ink on the border of all the pictures (the framing lets a
+    network's outermost strands leave the canvas, so a wider network seen with a narrower one's camera is cut)."""
+    best: tuple[int, list[Pixels]] | None = None
     for first in names:
         viewer.open(first)
         viewer.set_class_view(view)
@@ -77,14 +79,17 @@ def same_camera(viewer: ViewerPage, names: list[str], view: str) -> list[Pixels]
             if name != first:
                 switch(viewer, name)
                 pictures[name] = free_pixels(viewer)
-        if not any(touches_border(picture) for picture in pictures.values()):
-            break
-    return [pictures[name] for name in names]
+        cut = sum(border_ink(picture) for picture in pictures.values())
+        if best is None or cut < best[0]:
+            best = (cut, [pictures[name] for name in names])
+    assert best is not None
+    return best[1]
 
 
-def touches_border(picture: Pixels) -> bool:
+def border_ink(picture: Pixels) -> int:
+    """Ink pixels on the picture's outermost rows and columns."""
     drawn = ink(picture)
-    return bool(drawn[[0, -1], :].any() or drawn[:, [0, -1]].any())
+    return int(drawn[[0, -1], :].sum() + drawn[:, [0, -1]].sum())
 
 
 def switch(viewer: ViewerPage, name: str) -> None:
