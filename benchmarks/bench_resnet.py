@@ -11,13 +11,12 @@ from random 3×32×32 images with random labels; it is timed once and is not par
 
 Processing runs in fresh processes (so the peak memory of one run is its own), and prints the median wall and
 CPU seconds beside the target. ``--view`` then opens the processed file in the real viewer (the nnscape server,
-headless Chromium) and counts the pixels the network's drawing covers.
+headless Chromium) and counts the pixels the network's drawing covers (the control panel hidden).
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import resource
 import statistics
@@ -27,7 +26,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from PIL import Image
 from torch import nn
@@ -37,6 +35,7 @@ PRUNE = 0.9
 CLASSES = 10
 EXAMPLES = 200
 IMAGE = (3, 32, 32)
+VIEWPORT = (1280, 720)
 
 
 class BasicBlock(nn.Module):
@@ -132,29 +131,24 @@ def process_once(path: Path, threads: int | None) -> dict[str, float]:
 
 
 def view(path: Path, screenshot: Path | None) -> tuple[float, float]:
-    """Open ``path`` in the viewer; returns (seconds to the first frame, fraction of pixels not background)."""
-    from playwright.sync_api import sync_playwright
-
-    from bench_viewer import VIEWPORT, open_page
-    from nnscape.export.png import CHROMIUM_ARGS, DEBIAN_CHROMIUM
+    """Open ``path`` in the viewer; returns (seconds to the first frame, fraction of the canvas drawn on)."""
+    from nnscape.figures import ViewerPage, chromium, ink
     from nnscape.server import create_app, serve_in_thread
 
     with tempfile.TemporaryDirectory() as scratch:
         url, stop = serve_in_thread(create_app(path.parent, config_folder=Path(scratch) / "configs"))
         try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=DEBIAN_CHROMIUM, args=list(CHROMIUM_ARGS))
-                page = browser.new_page(viewport=VIEWPORT)
-                seconds = open_page(page, f"{url}?test=1&network={path.name}")
-                canvas = page.locator("canvas").first
-                png = canvas.screenshot(path=str(screenshot) if screenshot else None)
-                browser.close()
+            with chromium(Path(scratch) / "profile", *VIEWPORT) as context:
+                viewer = ViewerPage(context.new_page(), url)
+                started = time.perf_counter()
+                viewer.open(path.name)
+                seconds = time.perf_counter() - started
+                pixels = viewer.pixels()  # the canvas without the control panel
         finally:
             stop()
-    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(np.int16)
-    background = np.median(pixels.reshape(-1, 3), axis=0)
-    drawn = np.abs(pixels - background).sum(axis=2) > 30
-    return seconds, float(drawn.mean())
+    if screenshot is not None:
+        Image.fromarray(pixels).save(screenshot)
+    return seconds, float(ink(pixels).mean())
 
 
 def main() -> int:
