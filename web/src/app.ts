@@ -39,6 +39,11 @@ export interface TestHooks {
   setClassView(view: ClassView | string): void;
   setCamera(preset: number): void;
   setRotating(rotating: boolean): void;
+  /**
+   * From the next picture on, stop each after its first frame, of at most `samples` edge samples (the
+   * strongest); null lets a held picture finish.
+   */
+  holdPicture(samples: number | null): void;
   /** The canvas as a PNG data URL at its full size (what key K saves). */
   screenshot(): Promise<string>;
 }
@@ -156,6 +161,9 @@ export async function startViewer(mount: Mount, source: Source, testMode: boolea
     setClassView,
     setCamera: (preset) => viewer.setPreset(preset),
     setRotating: (rotating) => state.setRotating(rotating),
+    holdPicture: (samples) => {
+      viewer.heldPicture = samples;
+    },
     screenshot: async () => blobDataUrl(await viewer.screenshot()),
   };
   return {

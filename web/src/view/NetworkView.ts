@@ -29,7 +29,7 @@ const VISIBLE = 0.3;
 /** Edge samples per chunk (one draw call, one step of a progressive picture): at least this many … */
 const MIN_CHUNK_SAMPLES = 16_384;
 /** … and at most this many chunks, so that a huge file costs a bounded number of draw calls. */
-const MAX_CHUNKS = 256;
+const MAX_CHUNKS = 1024;
 // Slack in the tests that predict which samples the shaders hide: when in doubt a sample is drawn.
 const SLACK = 1e-6;
 /** Edge modes whose shaders hide an element whose importance term is ≤ 0 (opaque spheres show it). */

@@ -46,6 +46,8 @@ export class Viewer {
   private readonly detail = new DetailGovernor();
   /** Whether the frame loop's previous tick drew a frame. */
   private drewLastTick = false;
+  /** Tests: pictures stop after their first frame, of at most this many edge samples (null: no hold). */
+  heldPicture: number | null = null;
   private running = true;
   private lastTime = performance.now();
   private fpsWindowStart = performance.now();
@@ -219,9 +221,9 @@ export class Viewer {
     if (this.state.rotating) this.controls.update(seconds);
     if (!this.options.testMode && !this.needsRender && this.governor.wantsFullFrame(now)) this.needsRender = true;
     const following = this.drewLastTick;
-    this.drewLastTick = this.needsRender || !this.networkView.complete;
+    this.drewLastTick = this.needsRender || (!this.networkView.complete && this.heldPicture === null);
     if (!this.drewLastTick) return;
-    const budget = this.detail.budget(now, following);
+    const budget = Math.min(this.detail.budget(now, following), this.heldPicture ?? Infinity);
     if (this.needsRender) {
       // Tests want every frame alike, so only interactive use trades resolution for speed.
       this.setResolution(this.options.testMode ? 1 : this.governor.frame(now, this.moved));
