@@ -96,12 +96,12 @@ function layerMaxima(network: NetworkData, k: number): Float32Array {
 }
 
 /**
- * α_v of an edge sample of score `score` in `view`, or null in a class view, where it comes from the end nodes
+ * α_v of an edge sample from its score in `view`, or null in a class view, where it comes from the end nodes
  * instead (so it does not follow the score).
  */
-export function sampleAlpha(score: number, view: ClassView): number | null {
+export function scoreAlpha(view: ClassView): ((score: number) => number) | null {
   if (typeof view === "number") return null;
-  return view === "all" ? Math.sqrt(score) : score;
+  return view === "all" ? Math.sqrt : (score) => score;
 }
 
 /**
@@ -118,18 +118,26 @@ export function sampleColours(
   const { edgeSource, edgeTarget } = network;
   const { offsets, order, scoreAndT } = samples;
   const type = importanceType(network);
+  const alphaOf = scoreAlpha(view);
   for (let k = 0; k < order.length; k++) {
     const e = order[k] as number;
     const s = RGBA * (edgeSource[e] as number);
     const t = RGBA * (edgeTarget[e] as number);
+    const r = nodeColour[s] as number;
+    const g = nodeColour[s + 1] as number;
+    const b = nodeColour[s + 2] as number;
+    const a = nodeColour[s + 3] as number;
+    const dr = (nodeColour[t] as number) - r;
+    const dg = (nodeColour[t + 1] as number) - g;
+    const db = (nodeColour[t + 2] as number) - b;
+    const da = (nodeColour[t + 3] as number) - a;
     for (let i = offsets[k] as number, end = offsets[k + 1] as number; i < end; i++) {
       const m = mixPosition((scoreAndT[2 * i + 1] as number) / UNIT16, type);
-      for (let channel = 0; channel < 4; channel++) {
-        const from = nodeColour[s + channel] as number;
-        out[RGBA * i + channel] = Math.round(255 * (from + m * ((nodeColour[t + channel] as number) - from)));
-      }
-      const alpha = sampleAlpha((scoreAndT[2 * i] as number) / UNIT16, view);
-      if (alpha !== null) out[RGBA * i + 3] = Math.round(255 * alpha);
+      const alpha = alphaOf === null ? a + m * da : alphaOf((scoreAndT[2 * i] as number) / UNIT16);
+      out[RGBA * i] = Math.round(255 * (r + m * dr));
+      out[RGBA * i + 1] = Math.round(255 * (g + m * dg));
+      out[RGBA * i + 2] = Math.round(255 * (b + m * db));
+      out[RGBA * i + 3] = Math.round(255 * alpha);
     }
   }
 }

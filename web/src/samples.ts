@@ -101,37 +101,40 @@ export function edgeSamples(network: NetworkData, nodeScore: Float32Array, sampl
   }
   const count = points.length / 3;
   const type = importanceType(network);
-  // Every score of edge e in UNIT16 steps, computed the same way in both passes.
-  const score = (e: number, t: number): number => {
-    const m = mixPosition(t, type);
-    const source = nodeScore[edgeSource[e] as number] as number;
-    const target = nodeScore[edgeTarget[e] as number] as number;
-    return Math.round(Math.min(1, ((1 - m) * source + m * target) * (edgeImportance[e] as number)) * UNIT16);
-  };
+  // Mix positions at the two ends; in between m follows t (type 0) or stays put, so the ends bound the scores.
+  const m0 = mixPosition(0, type);
+  const m1 = mixPosition(1, type);
   const filePeaks = new Uint16Array(nEdges);
   for (let e = 0; e < nEdges; e++) {
-    const span = (fileOffsets[e + 1] as number) - 1 - (fileOffsets[e] as number);
-    let peak = 0;
-    for (let i = 0; i <= span; i++) peak = Math.max(peak, score(e, i / span));
-    filePeaks[e] = peak;
+    const source = nodeScore[edgeSource[e] as number] as number;
+    const target = nodeScore[edgeTarget[e] as number] as number;
+    const high = Math.max((1 - m0) * source + m0 * target, (1 - m1) * source + m1 * target);
+    filePeaks[e] = Math.round(Math.min(1, high * (edgeImportance[e] as number)) * UNIT16);
   }
   const order = descendingOrder(filePeaks);
   const positions = positionArray(count);
   const scoreAndT = new Uint16Array(2 * count);
   const offsets = new Uint32Array(nEdges + 1);
   const peaks = new Uint16Array(nEdges);
+  const follows = type === 0;
   for (let k = 0; k < nEdges; k++) {
     const e = order[k] as number;
     const first = fileOffsets[e] as number;
     const span = (fileOffsets[e + 1] as number) - 1 - first;
     const to = offsets[k] as number;
     offsets[k + 1] = to + span + 1;
-    peaks[k] = filePeaks[e] as number;
+    const peak = filePeaks[e] as number;
+    peaks[k] = peak;
     positions.set(points.subarray(3 * first, 3 * (first + span + 1)), 3 * to);
-    for (let i = 0; i <= span; i++) {
+    const source = nodeScore[edgeSource[e] as number] as number;
+    const target = nodeScore[edgeTarget[e] as number] as number;
+    const a = edgeImportance[e] as number;
+    for (let i = 0, j = 2 * to; i <= span; i++, j += 2) {
       const t = i / span;
-      scoreAndT[2 * (to + i)] = score(e, t);
-      scoreAndT[2 * (to + i) + 1] = Math.round(t * UNIT16);
+      const m = follows ? t : m0;
+      // Capped at the peak, so no sample outscores the peak its edge is sorted and cut by (rounding aside).
+      scoreAndT[j] = Math.min(peak, Math.round(Math.min(1, ((1 - m) * source + m * target) * a) * UNIT16));
+      scoreAndT[j + 1] = Math.round(t * UNIT16);
     }
   }
   return { positions, offsets, order, peaks, scoreAndT, count };

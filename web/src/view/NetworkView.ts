@@ -12,7 +12,7 @@
  */
 
 import { Box3, Group, type PerspectiveCamera, Sphere, Vector3 } from "three";
-import { type ClassView, nodeColours, sampleAlpha, sampleColours } from "../colours.js";
+import { nodeColours, sampleColours, scoreAlpha } from "../colours.js";
 import type { NetworkData } from "../format.js";
 import { type EdgeSamples, edgeSamples, nodeScores, positionArray, shownPrefix, UNIT16 } from "../samples.js";
 import type { Change, ViewerState } from "../state.js";
@@ -221,12 +221,10 @@ export class NetworkView {
     }
     const threshold = this.state.number("edges.importance_threshold");
     const opacity = this.state.number("edges.importance_opacity");
-    const fading = FADING_MODES.includes(this.edgeMode);
-    const view: ClassView = this.state.classView;
+    const alphaOf = FADING_MODES.includes(this.edgeMode) ? scoreAlpha(this.state.classView) : null;
     this.shown = shownPrefix(d.samples, (peak) => {
       if (peak <= threshold - SLACK) return false;
-      const alpha = fading ? sampleAlpha(peak, view) : null;
-      return alpha === null || 1 - opacity + opacity * (Math.round(255 * alpha) / 255) > -SLACK;
+      return alphaOf === null || 1 - opacity + opacity * (Math.round(255 * alphaOf(peak)) / 255) > -SLACK;
     });
     this.drawn = 0;
   }
