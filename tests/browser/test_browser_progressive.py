@@ -19,6 +19,8 @@ from nnscape.generate import random_network
 from nnscape.processing import process
 from nnscape.server import create_app, serve_in_thread
 
+pytestmark = pytest.mark.browser
+
 NAME = "mid.processed.nnscape"
 # 8 800 edges; processed, about 100 000 samples: several chunks of the viewer's draw order.
 LAYERS = (100, 60, 40, 10)
