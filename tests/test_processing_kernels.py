@@ -15,6 +15,7 @@ from nnscape.processing.potential import (
     class_vectors,
     class_weight,
     gradient_step,
+    largest_slope,
     potential_gradient,
 )
 from nnscape.processing.prune import prune_mask
@@ -111,9 +112,10 @@ def test_potential_attracts_to_own_class_and_repels_from_others() -> None:
 
 
 def test_flat_density_means_no_step() -> None:
-    move = gradient_step(torch.zeros(4, 3), torch.zeros(4, 3), 0.5)
+    move = gradient_step(torch.zeros(4, 3), largest_slope(torch.zeros(4, 3)), 0.5)
     assert torch.equal(move, torch.zeros(4, 3))
-    move = gradient_step(torch.tensor([[3.0, 4.0, 0.0]]), torch.ones(1, 3), 0.5)
+    move = gradient_step(torch.tensor([[3.0, 4.0, 0.0]]), 1.0, 0.5)
+    assert torch.equal(gradient_step(torch.tensor([[3e-7, 0.0, 0.0]]), 1.0, 0.5), torch.zeros(1, 3))  # noise
     assert torch.allclose(move, torch.tensor([[0.3, 0.4, 0.0]]))
 
 
