@@ -25,7 +25,7 @@ import torch
 
 from nnscape.config import ProcessingConfig
 from nnscape.processing.grid import Grid
-from nnscape.processing.polylines import Polylines, resample, row_norm, smooth, straight
+from nnscape.processing.polylines import Polylines, edge_ranges, resample, row_norm, smooth, straight
 from nnscape.processing.potential import (
     bandwidths,
     cell_size,
@@ -180,41 +180,47 @@ def bundle_edges(
     # Each iteration's sample spacing, then the output's.
     spacings = [max(spacing, COARSE_SPACING_FRACTION * h) for h in schedule] + [spacing]
     classes = EdgeClasses.build(importance, edges, config.edge_importance_type)
-    part_samples = PART_SAMPLES if nodes.device.type == "cpu" else DEVICE_PART_SAMPLES
     passes = config.smoothing_iterations if config.smoothing else 0
-    parts, bounds = [], None
-    for a, b in lines.parts(part_samples):
-        part = resample(lines.part(a, b), spacings[0])
-        bounds = Grid.bounds(part.points, gap[a:b].index_select(0, part.edge), low.shape[0], bounds)
-        parts.append(part)
-    lines = Polylines.join(parts)
+    # Fixed edge ranges of about PART_SAMPLES points at the output's spacing, estimated from the straight lines
+    # (bundled lines grow somewhat longer; coarse iterations hold fewer points).
+    estimate = torch.ceil(row_norm(nodes[target] - nodes[source]) / spacing).long() + 1
+    ranges = edge_ranges(estimate, PART_SAMPLES if nodes.device.type == "cpu" else DEVICE_PART_SAMPLES)
+    part_boxes = [gap[a:b] for a, b in ranges]
+    part_classes = [classes.part(a, b) for a, b in ranges]
+    parts = [resample(lines.part(a, b), spacings[0]) for a, b in ranges]
+    n_boxes = low.shape[0]
+    bounds = None
+    for part, boxes in zip(parts, part_boxes, strict=True):
+        bounds = Grid.bounds(part.points, boxes.index_select(0, part.edge), n_boxes, bounds)
     for k, h in enumerate(schedule):
         check_cancelled(cancel)
         assert bounds is not None
         cell = cell_size(h, spacing)
         grid = Grid.fitted(bounds, (low, high), h + cell, cell, channels)
-        # Pass 1: every sample deposits into the density; its cell and class vector are kept for pass 2.
-        ranges = lines.parts(part_samples)
+        # Pass 1: every point deposits into the density; its box, cell and class vector are kept for pass 2.
         density: torch.Tensor | None = None
         occupied = torch.zeros(grid.n_cells, dtype=torch.bool, device=nodes.device)
-        kept = []
-        for a, b in ranges:
-            part = lines.part(a, b)
-            vectors, weight = classes.part(a, b).at(part)
-            index = grid.cell_index(part.points, gap[a:b].index_select(0, part.edge))
+        kept: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None] = []
+        for part, boxes, part_class in zip(parts, part_boxes, part_classes, strict=True):
+            vectors, weight = part_class.at(part)
+            box = boxes.index_select(0, part.edge)
+            index = grid.cell_index(part.points, box)
             density = grid.deposit(index, vectors * weight.unsqueeze(1), density)
             occupied.index_fill_(0, index, True)
-            kept.append((index, vectors))
+            kept.append((box, index, vectors))
         assert density is not None
         slopes = slope_field(grid, density, h)
         largest = largest_slope(slopes.select(-1, -1).reshape(grid.n_cells, -1)[occupied])
         sigma = class_weight(h, first, finest)
         window = SMOOTHING_WINDOW * config.edge_bandwidth_reduction**k
+        samples = float(sum(part.points.shape[0] for part in parts))
         # Pass 2: move, keep in the domain, smooth, resample for the next iteration (or the output).
-        parts, bounds = [], None
-        for (a, b), (index, vectors) in zip(ranges, kept, strict=True):
-            part = lines.part(a, b)
-            box = gap[a:b].index_select(0, part.edge)
+        bounds = None
+        for i, boxes in enumerate(part_boxes):
+            part, stored = parts[i], kept[i]
+            assert stored is not None
+            box, index, vectors = stored
+            kept[i] = None  # memory stays flat: one part's points grow as another's temporaries go
             gradient = potential_gradient(grid.lookup(slopes, index), vectors, sigma)
             move = gradient_step(gradient, largest, h).index_fill_(0, part.ends(), 0.0)
             points = part.points.add_(move)
@@ -223,10 +229,7 @@ def bundle_edges(
             if passes > 0:
                 widths = torch.floor(part.counts.double() * window).long().clamp_min(1)
                 part = replace(part, points=smooth(part, widths, passes))
-            part = resample(part, spacings[k + 1])
-            bounds = Grid.bounds(part.points, gap[a:b].index_select(0, part.edge), low.shape[0], bounds)
-            parts.append(part)
-        samples = float(lines.points.shape[0])
-        lines = Polylines.join(parts)
+            parts[i] = part = resample(part, spacings[k + 1])
+            bounds = Grid.bounds(part.points, boxes.index_select(0, part.edge), n_boxes, bounds)
         report(progress, "edges", k + 1, len(schedule), bandwidth=h, samples=samples)
-    return lines
+    return Polylines.join(parts)

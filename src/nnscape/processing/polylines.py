@@ -8,10 +8,21 @@ float32); first point on the source node, last on the target. Every function wor
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import torch
 
-__all__ = ["LAST_POINT_FRACTION", "MAX_STRETCH", "Polylines", "at_fractions", "resample", "row_norm", "smooth", "straight"]
+__all__ = [
+    "LAST_POINT_FRACTION",
+    "MAX_STRETCH",
+    "Polylines",
+    "at_fractions",
+    "edge_ranges",
+    "resample",
+    "row_norm",
+    "smooth",
+    "straight",
+]
 
 # A last sample closer than this fraction of the spacing to the end is dropped (docs/processing.md, "Edge phase").
 LAST_POINT_FRACTION = 0.3
@@ -56,17 +67,6 @@ class Polylines:
         """``(2E,) int64``: the index of every edge's first point, then of every edge's last point."""
         return torch.cat([self.offsets[:-1], self.offsets[1:] - 1])
 
-    def parts(self, samples: int) -> list[tuple[int, int]]:
-        """Consecutive edge ranges ``[first, last)`` of about ``samples`` points each (at least one edge)."""
-        n_edges = self.offsets.shape[0] - 1
-        total = int(self.offsets[-1])
-        if total <= samples or n_edges <= 1:
-            return [(0, n_edges)]
-        marks = torch.arange(samples, total, samples, device=self.offsets.device)
-        cuts = torch.searchsorted(self.offsets, marks).clamp_(1, n_edges - 1).unique().tolist()
-        bounds = [0, *cuts, n_edges]
-        return list(zip(bounds[:-1], bounds[1:], strict=True))
-
     def part(self, first: int, last: int) -> Polylines:
         """Edges ``first`` to ``last - 1`` as polylines of their own (edge ids from 0; views, not copies)."""
         start, stop = self.offsets[[first, last]].tolist()
@@ -88,6 +88,18 @@ class Polylines:
             torch.cat([p.edge + s for p, s in zip(parts, shifts, strict=False)]),
             torch.cat([p.t for p in parts]),
         )
+
+
+def edge_ranges(counts: torch.Tensor, samples: int) -> list[tuple[int, int]]:
+    """Consecutive edge ranges ``[first, last)``, each about ``samples`` points of ``counts`` ``(E,)`` per edge
+    (and at least one edge), covering every edge."""
+    n_edges = counts.shape[0]
+    ends = torch.cumsum(counts, 0)
+    if n_edges <= 1 or int(ends[-1]) <= samples:
+        return [(0, n_edges)]
+    marks = torch.arange(samples, int(ends[-1]), samples, device=counts.device)
+    cuts = torch.searchsorted(ends, marks, right=True).clamp_(1, n_edges - 1).tolist()
+    return list(pairwise(sorted({0, *cuts, n_edges})))
 
 
 def row_norm(vectors: torch.Tensor) -> torch.Tensor:

@@ -29,6 +29,7 @@ import math
 import torch
 
 from nnscape.processing.grid import Grid
+from nnscape.processing.polylines import row_norm
 
 __all__ = [
     "CELLS_PER_BANDWIDTH",
@@ -126,6 +127,6 @@ def gradient_step(gradient: torch.Tensor, largest: float, step: float) -> torch.
     "Flat" is relative: below ``SLOPE_FLOOR`` times ``largest``, the largest component of the density
     slopes at the points (:func:`largest_slope`; the same for every chunk of one iteration).
     """
-    length = gradient.norm(dim=1, keepdim=True)
+    length = row_norm(gradient)
     moving = length > max(SLOPE_FLOOR * largest, _TINY)
-    return gradient.mul_(torch.where(moving, step / length.clamp_min(_TINY), 0.0))
+    return gradient.mul_(torch.where(moving, step / length.clamp_min(_TINY), 0.0).unsqueeze(1))
