@@ -220,10 +220,18 @@ def smooth(lines: Polylines, window: torch.Tensor, passes: int) -> torch.Tensor:
         ahead = ((reach >= o) & (index + o <= last)).float()
         count += back + ahead
         shifts.append((o, back[o:].unsqueeze(1), ahead[:-o].unsqueeze(1)))
-    # With one-point windows everywhere (the usual case) every interior point takes the mean of three.
-    scale: torch.Tensor | float = count.reciprocal_().unsqueeze(1) if shifts else 1.0 / 3.0
     ends = lines.ends()
     end_points = points.index_select(0, ends)
+    if not shifts:
+        # One-point windows everywhere (the usual case): every interior point takes the mean of three, written
+        # into the other of two buffers (the flat array's first and last points are ends, restored below).
+        buffers = (torch.empty_like(points), torch.empty_like(points))
+        for step in range(passes):
+            out = buffers[step % 2]
+            torch.add(points[:-2], points[1:-1], out=out[1:-1]).add_(points[2:]).mul_(1.0 / 3.0)
+            points = out.index_copy_(0, ends, end_points)
+        return points
+    scale = count.reciprocal_().unsqueeze(1)
     for _ in range(passes):
         total = points.clone()
         total[1:] += points[:-1]

@@ -126,25 +126,24 @@ def _ink(
     ink = torch.zeros(int(shape.prod()), dtype=torch.float32)
     within = torch.ones(lines.points.shape[0] - 1, dtype=torch.bool)
     within[lines.offsets[1:-1] - 1] = False  # the jump from one edge's end to the next edge's start
-    keep = torch.nonzero(within).squeeze(1)
-    # In cell units, so that a point's cell is the floor of its coordinates.
-    starts = (lines.points[:-1].index_select(0, keep) - low) / cell
-    steps = lines.points[1:].index_select(0, keep) - lines.points[:-1].index_select(0, keep)
-    steps.div_(cell)
-    length = row_norm(steps)
-    values = None if opacity is None else torch.maximum(opacity[:-1], opacity[1:]).index_select(0, keep)
+    peak = None if opacity is None else torch.maximum(opacity[:-1], opacity[1:])
     last = shape - 1
-    for begin in range(0, steps.shape[0], _INK_CHUNK):
-        chunk = slice(begin, begin + _INK_CHUNK)
-        pieces = max(1, math.ceil(float(length[chunk].max()) * _INK_SAMPLES_PER_CELL))
+    for begin in range(0, within.shape[0], _INK_CHUNK):
+        keep = torch.nonzero(within[begin : begin + _INK_CHUNK]).squeeze(1).add_(begin)
+        # In cell units, so that a point's cell is the floor of its coordinates.
+        starts = lines.points.index_select(0, keep)
+        steps = lines.points.index_select(0, keep + 1).sub_(starts).div_(cell)
+        starts = starts.sub_(low).div_(cell)
+        values = None if peak is None else peak.index_select(0, keep)
+        pieces = max(1, math.ceil(float(row_norm(steps).max()) * _INK_SAMPLES_PER_CELL)) if len(keep) else 1
         for piece in range(pieces + 1):
-            cells = torch.add(starts[chunk], steps[chunk], alpha=piece / pieces).floor_().long().clamp_min_(0)
+            cells = torch.add(starts, steps, alpha=piece / pieces).floor_().long().clamp_min_(0)
             cells = torch.minimum(cells, last)
             index = (cells[:, 0] * shape[1] + cells[:, 1]) * shape[2] + cells[:, 2]
             if values is None:
                 ink.index_fill_(0, index, 1.0)
             else:
-                ink.scatter_reduce_(0, index, values[chunk], "amax")
+                ink.scatter_reduce_(0, index, values, "amax")
     return float(ink.double().mean())
 
 
