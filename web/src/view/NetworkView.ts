@@ -27,7 +27,7 @@ const EMPTY = new Float32Array(0);
 // Elements fainter than this importance term (at most 30 % opaque) may fall outside the fitted view.
 const VISIBLE = 0.3;
 /** Edge samples per chunk (one draw call, one step of a progressive picture): at least this many … */
-const MIN_CHUNK_SAMPLES = 16_384;
+const MIN_CHUNK_SAMPLES = 8192;
 /** … and at most this many chunks, so that a huge file costs a bounded number of draw calls. */
 const MAX_CHUNKS = 1024;
 // Slack in the tests that predict which samples the shaders hide: when in doubt a sample is drawn.
