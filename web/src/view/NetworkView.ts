@@ -386,16 +386,20 @@ function drawnPoints(
   const threshold = setting(`${prefix}.importance_threshold`);
   const opacity = setting(`${prefix}.importance_opacity`);
   const { positions, scoreAndT, count } = arrays;
-  const drawn: number[] = [];
-  for (let i = 0; i < count; i++) {
+  const clear = (i: number): boolean => {
     const score = (scoreAndT[2 * i] as number) / UNIT16;
-    if (score > threshold && 1 - opacity + opacity * score >= VISIBLE) drawn.push(i);
-  }
-  const stride = Math.max(1, Math.ceil(drawn.length / limit));
-  const points = new Float32Array(3 * Math.ceil(drawn.length / stride));
-  for (let k = 0, j = 0; k < drawn.length; k += stride, j += 3) {
-    const i = drawn[k] as number;
-    points.set(positions.subarray(3 * i, 3 * i + 3), j);
+    return score > threshold && 1 - opacity + opacity * score >= VISIBLE;
+  };
+  let clearCount = 0;
+  for (let i = 0; i < count; i++) if (clear(i)) clearCount++;
+  const stride = Math.max(1, Math.ceil(clearCount / limit));
+  const points = new Float32Array(3 * Math.ceil(clearCount / stride));
+  for (let i = 0, k = 0, j = 0; i < count; i++) {
+    if (!clear(i)) continue;
+    if (k++ % stride === 0) {
+      points.set(positions.subarray(3 * i, 3 * i + 3), j);
+      j += 3;
+    }
   }
   return points;
 }
