@@ -15,6 +15,18 @@ function read(file: string): NetworkData {
 const data = read("v2-processed.nnscape");
 const samples = edgeSamples(data, nodeScores(data), 15);
 
+test("positions are filled in on demand, whole edges at a time, and map back to the file", () => {
+  assert.equal(samples.filled, 0);
+  samples.fill(1);
+  assert.equal(samples.filled, samples.offsets[1]);
+  samples.fill(samples.count);
+  assert.equal(samples.filled, samples.count);
+  for (let i = 0; i < samples.count; i++) {
+    const x = samples.filePoints[samples.fileIndex(i)] as number;
+    assert.ok(Math.abs((samples.positions[3 * i] as number) - x) <= Math.abs(x) / 2048);
+  }
+});
+
 test("every edge is drawn once, strongest peak first, ties in file order", () => {
   assert.deepEqual([...samples.order].sort((a, b) => a - b), Array.from({ length: data.nEdges }, (_, e) => e));
   for (let k = 1; k < data.nEdges; k++) {
@@ -34,7 +46,8 @@ test("each drawn edge carries its file polyline, t from 0 to 1 and its peak scor
       for (let axis = 0; axis < 3; axis++) {
         const expected = points[3 * ((fileOffsets[e] as number) + i) + axis] as number;
         // Half floats keep 11 significant bits.
-        assert.ok(Math.abs((samples.positions[3 * (first + i) + axis] as number) - expected) <= Math.abs(expected) / 2048);
+        const drawn = samples.positions[3 * (first + i) + axis] as number;
+        assert.ok(Math.abs(drawn - expected) <= Math.abs(expected) / 2048);
       }
     }
     assert.equal(samples.scoreAndT[2 * first + 1], 0);
