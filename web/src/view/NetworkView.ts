@@ -28,7 +28,7 @@ const NO_ELEMENTS = unsized(new Float32Array(0));
 // Elements fainter than this importance term (at most 5 % opaque) are left out of what the camera fits.
 const VISIBLE = 0.05;
 /** Edge samples per chunk (one draw call, one step of a progressive picture): at least this many … */
-const MIN_CHUNK_SAMPLES = 16_384;
+const MIN_CHUNK_SAMPLES = 8192;
 /** … and at most this many chunks, so that a huge file costs a bounded number of draw calls. */
 const MAX_CHUNKS = 1024;
 // Slack in the tests that predict which samples the shaders hide: when in doubt a sample is drawn.
@@ -74,6 +74,8 @@ export class NetworkView {
   private shown = 0;
   /** Edge samples drawn on the current picture (a prefix of `shown`). */
   private drawn = 0;
+  /** Edge samples filled in and coloured for the current class view (a prefix; whole chunks). */
+  private ready = 0;
   private readonly unsubscribe: () => void;
   private readonly scratch = new Vector3();
 
@@ -126,6 +128,7 @@ export class NetworkView {
   private rebuild(): void {
     this.clearLayers();
     const loaded = this.state.network;
+    this.ready = 0;
     if (loaded === null) {
       this.derived = null;
       this.fitElements = NO_ELEMENTS;
@@ -174,7 +177,17 @@ export class NetworkView {
     d.nodeColour.forEach((value, i) => {
       d.nodes.colours[i] = Math.round(255 * value);
     });
-    sampleColours(d.data, d.samples, d.nodeColour, this.state.classView, d.edges.colours);
+    sampleColours(d.data, d.samples, d.nodeColour, this.state.classView, d.edges.colours, 0, this.ready);
+  }
+
+  /** Fill in and colour the edge samples of the chunks up to the one holding sample `end` - 1 (before drawing). */
+  private prepare(end: number): void {
+    const d = this.derived;
+    if (d === null || end <= this.ready) return;
+    const to = chunkEnd(d.edges.chunks, end - 1);
+    d.samples.fill(to);
+    sampleColours(d.data, d.samples, d.nodeColour, this.state.classView, d.edges.colours, this.ready, to);
+    this.ready = to;
   }
 
   private recolour(): void {
@@ -192,10 +205,18 @@ export class NetworkView {
     const edgeMode = String(this.state.render["edge_mode"]);
     const d = this.derived;
     if (d === null) return;
-    const nodes = nodeMode === "none" ? NO_ELEMENTS : drawnElements(d.nodes, setting, "nodes", FIT_SAMPLES);
-    const edges = edgeMode === "none" ? NO_ELEMENTS : drawnElements(d.edges, setting, "edges", FIT_SAMPLES);
+    const { nodePosition } = d.data;
+    const { filePoints } = d.samples;
+    const nodes =
+      nodeMode === "none"
+        ? NO_ELEMENTS
+        : drawnElements(d.nodes, setting, "nodes", FIT_SAMPLES, nodePosition, (i) => 3 * i);
+    const edges =
+      edgeMode === "none"
+        ? NO_ELEMENTS
+        : drawnElements(d.edges, setting, "edges", FIT_SAMPLES, filePoints, (i) => d.samples.fileIndex(i));
     this.fitElements = joined(nodes, edges);
-    if (this.fitElements.points.length === 0) this.fitElements = unsized(d.data.nodePosition);
+    if (this.fitElements.points.length === 0) this.fitElements = unsized(nodePosition);
     if (nodeMode !== this.nodeMode || this.nodeLayer === null) {
       this.replace("node", this.buildNodes(nodeMode, d));
       this.nodeMode = nodeMode;
@@ -278,6 +299,7 @@ export class NetworkView {
 
   /** Set up the next frame to draw everything it can show in one go (a screenshot, a headset frame). */
   showAll(): void {
+    this.prepare(this.shown);
     this.setNodesVisible(true);
     this.edgeLayer?.show(0, this.shown);
     this.drawn = this.shown;
@@ -287,6 +309,7 @@ export class NetworkView {
   startPicture(budget: number): void {
     this.setNodesVisible(true);
     this.drawn = Math.min(this.shown, budget);
+    this.prepare(this.drawn);
     this.edgeLayer?.show(0, this.drawn);
   }
 
@@ -302,6 +325,7 @@ export class NetworkView {
     let to = chunkEnd(layer.chunks, this.drawn);
     while (to < this.shown && chunkEnd(layer.chunks, to) - from <= budget) to = chunkEnd(layer.chunks, to);
     this.drawn = Math.min(to, this.shown);
+    this.prepare(this.drawn);
     layer.show(from, this.drawn);
     this.setNodesVisible(this.complete && this.nodeMode !== "sphere");
   }
@@ -376,47 +400,57 @@ function chunkEnd(chunks: Uint32Array, i: number): number {
  * The elements of a group that are drawn (above its importance threshold, with an importance term — their score
  * as α_v — of at least VISIBLE): every k-th of them, at most `limit`, with the radius (size × score) they are
  * drawn with and their area as drawn, which the camera weighs them by (a sphere's disc; an edge sample's piece
- * of tube, 2·radius × the distance to its neighbour on the edge, times k for the ones skipped).
+ * of tube, 2·radius × the distance to the next sample of its edge, times k for the ones skipped). Element i's
+ * position is at `at(i)` in `positions` (float32: the file's, so that nothing waits for the draw arrays; an
+ * edge's samples follow each other there).
  */
 function drawnElements(
   arrays: ElementArrays,
   setting: (key: string) => number,
   prefix: "nodes" | "edges",
   limit: number,
+  positions: Float32Array,
+  at: (i: number) => number,
 ): FitElements {
   const threshold = setting(`${prefix}.importance_threshold`);
   const opacity = setting(`${prefix}.importance_opacity`);
   const size = setting(`${prefix}.size`);
-  const { positions, scoreAndT, count } = arrays;
-  const drawn: number[] = [];
-  for (let i = 0; i < count; i++) {
+  const { scoreAndT, count } = arrays;
+  const drawn = (i: number): boolean => {
     const score = (scoreAndT[2 * i] as number) / UNIT16;
-    if (score > threshold && 1 - opacity + opacity * score >= VISIBLE) drawn.push(i);
-  }
-  const stride = Math.max(1, Math.ceil(drawn.length / limit));
-  const fitted = Math.ceil(drawn.length / stride);
+    return score > threshold && 1 - opacity + opacity * score >= VISIBLE;
+  };
+  let drawnCount = 0;
+  for (let i = 0; i < count; i++) if (drawn(i)) drawnCount++;
+  const stride = Math.max(1, Math.ceil(drawnCount / limit));
+  const fitted = Math.ceil(drawnCount / stride);
   const points = new Float32Array(3 * fitted);
   const radii = new Float32Array(fitted);
   const areas = new Float32Array(fitted);
-  for (let k = 0, j = 0; k < drawn.length; k += stride, j++) {
-    const i = drawn[k] as number;
-    points.set(positions.subarray(3 * i, 3 * i + 3), 3 * j);
+  for (let i = 0, k = 0, j = 0; i < count; i++) {
+    if (!drawn(i) || k++ % stride !== 0) continue;
+    const p = at(i);
+    points.set(positions.subarray(p, p + 3), 3 * j);
     const radius = (size * (scoreAndT[2 * i] as number)) / UNIT16;
     radii[j] = radius;
-    areas[j] = prefix === "nodes" ? Math.PI * radius * radius : 2 * radius * pieceLength(arrays, i) * stride;
+    if (prefix === "nodes") areas[j] = Math.PI * radius * radius;
+    else {
+      // The neighbour on the edge: the next sample, or the previous one at the edge's end (t stops rising).
+      const last = i + 1 >= count || (scoreAndT[2 * i + 3] as number) <= (scoreAndT[2 * i + 1] as number);
+      const q = last ? p - 3 : p + 3;
+      const piece = q < 0 || q + 3 > positions.length ? 0 : distance(positions, p, q);
+      areas[j] = 2 * radius * piece * stride;
+    }
+    j++;
   }
   return { points, radii, areas };
 }
 
-/** Distance from sample `i` to the next sample of its edge (the previous one at the edge's end). */
-function pieceLength({ positions, scoreAndT, count }: ElementArrays, i: number): number {
-  const t = scoreAndT[2 * i + 1] as number;
-  const next = i + 1 < count && (scoreAndT[2 * i + 3] as number) > t ? i + 1 : i - 1;
-  if (next < 0 || next >= count) return 0;
+function distance(positions: Float32Array, p: number, q: number): number {
   return Math.hypot(
-    (positions[3 * next] as number) - (positions[3 * i] as number),
-    (positions[3 * next + 1] as number) - (positions[3 * i + 1] as number),
-    (positions[3 * next + 2] as number) - (positions[3 * i + 2] as number),
+    (positions[q] as number) - (positions[p] as number),
+    (positions[q + 1] as number) - (positions[p + 1] as number),
+    (positions[q + 2] as number) - (positions[p + 2] as number),
   );
 }
 
