@@ -26,6 +26,13 @@ per step, so γ can fall from 1 to 0 only after about ``1 / lr`` steps. Fashion-
 20 × 94 = 1 880 steps (constant border pixels reach 0); scikit-learn's digits (135 images per class) takes
 20 × 3 = 60 steps, and every γ stays near 1 (measured: all node importance in [0.89, 1]). For a small data set
 raise ``epochs`` (digits: about 600 epochs for the same number of steps, ~3 s) or ``lr``.
+
+A model's own batch norms (``batch_norm``). ``"insert"`` puts the scale-only batch norm above over every layer's
+input, the model's batch norms staying folded into its weights. ``"existing"`` instead fine-tunes, per class,
+the γ of every batch norm that directly follows a layer (layer → BN, as in conv → BN → ReLU), with the BN's
+running statistics and β frozen: channel c's output becomes ``β_c + (γ'_c / γ_c)·(z_c − β_c)`` for the folded
+output z, γ'_c starting at the model's γ_c (a γ of exactly 0 stays 0), and its importance is ``|γ'_c|``. Node
+layers without such a batch norm (the input, a Linear head) get the inserted one.
 """
 
 from __future__ import annotations
@@ -45,10 +52,12 @@ from nnscape.intake import LayerChain
 from nnscape.progress import ProgressCallback, check_cancelled, report
 
 __all__ = [
+    "BATCH_NORMS",
     "NAME",
     "PENALTIES",
     "check_options",
     "class_vs_rest_batches",
+    "existing_norms",
     "fine_tune_gammas",
     "node_importance",
     "steps_per_epoch",
@@ -58,6 +67,8 @@ NAME = "batchnorm-gamma"
 
 Penalty = Literal["l1", "l2", "none"]
 PENALTIES: tuple[Penalty, ...] = ("l1", "l2", "none")
+BatchNorm = Literal["insert", "existing"]
+BATCH_NORMS: tuple[BatchNorm, ...] = ("insert", "existing")
 BN_EPS = 1e-3  # Keras BatchNormalization's default, as in the reference
 MIN_BATCH = 2  # batch statistics need two examples
 PHASE = "importance"
@@ -78,16 +89,19 @@ def node_importance(
     strength: float = 0.01,
     batch_size: int = 128,
     lr: float = 1e-3,
+    batch_norm: BatchNorm = "insert",
 ) -> MethodResult:
     """|γ| of every node for every class (the registry's entry; see :class:`~nnscape.importance.method.Method`)."""
     check_options(epochs=epochs, penalty=penalty, strength=strength, batch_size=batch_size, lr=lr)
+    if batch_norm not in BATCH_NORMS:
+        raise ConfigError(f"batch_norm: expected one of {', '.join(BATCH_NORMS)}, got {batch_norm!r}")
     gammas, final_loss = fine_tune_gammas(
         chain, x, y, epochs=epochs, penalty=penalty, strength=strength, batch_size=batch_size, lr=lr, seed=seed,
-        device=device, progress=progress, cancel=cancel,
+        device=device, progress=progress, cancel=cancel, batch_norm=batch_norm,
     )  # fmt: skip
     options = {
         "epochs": epochs, "penalty": penalty, "strength": strength, "batch_size": batch_size, "lr": lr,
-        "bn_eps": BN_EPS, "final_loss": final_loss,
+        "batch_norm": batch_norm, "bn_eps": BN_EPS, "final_loss": final_loss,
     }  # fmt: skip
     return MethodResult([gamma.abs().T for gamma in gammas], options)
 
@@ -106,12 +120,14 @@ def fine_tune_gammas(
     device: torch.device,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    batch_norm: BatchNorm = "insert",
 ) -> tuple[list[torch.Tensor], float]:
     """Train the γ's of all classes at once; returns ``[(C, n_l) float32 CPU tensors per layer], final loss``.
 
     ``x`` is ``(n, *input shape) float32`` (``(n, n_0)`` for an MLP, ``(n, channels, *positions)`` for a
     convolutional chain), ``y`` ``(n,) int64`` with every class ``0..C-1`` present,
     ``C = chain.layer_sizes[-1]``. The final loss is the mean over the last epoch of the summed per-class loss.
+    ``batch_norm`` says whether the model's own batch norms are fine-tuned (see the module docstring).
     """
     sizes = chain.layer_sizes
     n_classes = sizes[-1]
@@ -125,7 +141,12 @@ def fine_tune_gammas(
         chain, weights=tuple(w.to(device) for w in chain.weights), biases=tuple(b.to(device) for b in chain.biases),
         pre=tuple(tuple(function.to(device) for function in functions) for functions in chain.pre),
     )  # fmt: skip
-    gammas = [torch.ones(n_classes, n, device=device, requires_grad=True) for n in sizes[:-1]]
+    tuned = existing_norms(chain) if batch_norm == "existing" else {}
+    tuned = {layer: (gamma.to(device), beta.to(device)) for layer, (gamma, beta) in tuned.items()}
+    start = [tuned[layer][0] if layer in tuned else torch.ones(n, device=device) for layer, n in enumerate(sizes[:-1])]
+    gammas = [gamma.expand(n_classes, -1).clone().requires_grad_() for gamma in start]
+    node_hook = partial(_scale_nodes, gammas, batch_size, frozenset(tuned))
+    output_hook = partial(_tune_norms, gammas, tuned) if tuned else None
     optimizer = torch.optim.Adam(gammas, lr=lr)
     classes = torch.arange(n_classes, device=device)
     final_loss = math.nan
@@ -139,7 +160,7 @@ def fine_tune_gammas(
             # (B·C, …): row b·C + k holds example b of class k's own mini-batch, so every layer is one GEMM or
             # convolution over all classes. Seen as (B, C·n_l, …), the per-class batch norm is a plain
             # training-mode batch norm over C·n_l channels (one fused kernel).
-            h = chain.logits(inputs[index[batch]].flatten(0, 1), node_hook=partial(_scale_nodes, gammas, batch_size))
+            h = chain.logits(inputs[index[batch]].flatten(0, 1), node_hook=node_hook, output_hook=output_hook)
             h = h.view(batch_size, n_classes, n_classes)
             own = h[:, classes, classes]  # (B, C): class k's logit in class k's batch
             two_way = torch.stack([own, h.sum(dim=2) - own], dim=2)
@@ -154,10 +175,40 @@ def fine_tune_gammas(
     return [gamma.detach().cpu() for gamma in gammas], final_loss
 
 
-def _scale_nodes(gammas: list[torch.Tensor], batch_size: int, layer: int, h: torch.Tensor) -> torch.Tensor:
-    """The per-class batch norm with γ of node layer ``layer`` on ``h`` ``(B·C, n_l, …)``, seen as ``(B, C·n_l, …)``."""
+def existing_norms(chain: LayerChain) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
+    """Node layer → ``(γ, β)`` ``(n_l,)`` of the model's batch norm on its channels that ``"existing"`` fine-tunes:
+    one that directly follows the layer producing them (hidden node layers only)."""
+    norms = chain.norms[: len(chain.layer_sizes) - 2]  # the output layer has no node importance to learn
+    return {layer + 1: norm for layer, norm in enumerate(norms) if norm is not None}
+
+
+def _scale_nodes(
+    gammas: list[torch.Tensor], batch_size: int, tuned: frozenset[int], layer: int, h: torch.Tensor
+) -> torch.Tensor:
+    """The per-class batch norm with γ of node layer ``layer`` on ``h`` ``(B·C, n_l, …)``, seen as ``(B, C·n_l, …)``;
+    node layers whose own batch norm is fine-tuned pass as they are."""
+    if layer in tuned:
+        return h
     grouped = h.reshape(batch_size, -1, *h.shape[2:])
     return F.batch_norm(grouped, None, None, gammas[layer].flatten(), None, True, 0.0, BN_EPS).view(h.shape)
+
+
+def _tune_norms(
+    gammas: list[torch.Tensor], tuned: dict[int, tuple[torch.Tensor, torch.Tensor]], layer: int, z: torch.Tensor
+) -> torch.Tensor:
+    """Layer ``layer``'s folded output ``z`` ``(B·C, n, …)`` with its batch norm's γ replaced by class k's γ' in
+    row b·C + k: ``β + (γ' / γ)·(z − β)``."""
+    norm = tuned.get(layer + 1)
+    if norm is None:
+        return z
+    gamma, beta = norm
+    nonzero = gamma != 0
+    ratio = torch.where(nonzero, gammas[layer + 1] / torch.where(nonzero, gamma, 1.0), 0.0)  # (C, n)
+    n_classes = ratio.shape[0]
+    positions = (1,) * (z.ndim - 2)
+    shift = beta.view(1, 1, -1, *positions)
+    grouped = z.view(-1, n_classes, *z.shape[1:])
+    return (shift + ratio.view(1, n_classes, -1, *positions) * (grouped - shift)).view(z.shape)
 
 
 def steps_per_epoch(y: torch.Tensor, *, n_classes: int, batch_size: int) -> int:
