@@ -2,7 +2,7 @@
 
 JSON load/save, CLI ``--set key=value`` overrides, the server's validation and the viewer's controls all read
 :data:`PROCESSING_SETTINGS` and :data:`RENDER_SETTINGS`, so a key cannot drift between them. Keys, defaults and
-ranges follow ALGORITHM.md sections 4 and 5. Render keys are dotted (``edges.size``) and nest in JSON
+ranges are explained in docs/processing.md and docs/viewer.md. Render keys are dotted (``edges.size``) and nest in JSON
 (``{"edges": {"size": 0.02}}``).
 """
 
@@ -231,22 +231,27 @@ def _flatten(values: Mapping[str, Any], prefix: str = "", depth: int = 1) -> dic
     return flat
 
 
+def _default(settings: tuple[Setting, ...], attribute: str) -> Any:
+    """The default of the setting behind a config attribute: defaults are written once, in the settings."""
+    return next(s.default for s in settings if _attribute(s.key) == attribute)
+
+
 @dataclass(frozen=True)
 class ProcessingConfig(_Config):
-    """The nine processing settings of ALGORITHM.md section 4 (see :data:`PROCESSING_SETTINGS`)."""
+    """The nine processing settings (docs/processing.md; see :data:`PROCESSING_SETTINGS`)."""
 
     SETTINGS = PROCESSING_SETTINGS
     NAME = "processing"
 
-    edge_bandwidth_reduction: float = 0.9
-    node_bandwidth_reduction: float = 0.95
-    edge_importance_type: int = 0
-    layer_distance: float = 0.5
-    layer_width: float = 1.0
-    prune_percentage: float = 0.0
-    sampling_rate: float = 15.0
-    smoothing: bool = True
-    smoothing_iterations: int = 8
+    edge_bandwidth_reduction: float = _default(PROCESSING_SETTINGS, "edge_bandwidth_reduction")
+    node_bandwidth_reduction: float = _default(PROCESSING_SETTINGS, "node_bandwidth_reduction")
+    edge_importance_type: int = _default(PROCESSING_SETTINGS, "edge_importance_type")
+    layer_distance: float = _default(PROCESSING_SETTINGS, "layer_distance")
+    layer_width: float = _default(PROCESSING_SETTINGS, "layer_width")
+    prune_percentage: float = _default(PROCESSING_SETTINGS, "prune_percentage")
+    sampling_rate: float = _default(PROCESSING_SETTINGS, "sampling_rate")
+    smoothing: bool = _default(PROCESSING_SETTINGS, "smoothing")
+    smoothing_iterations: int = _default(PROCESSING_SETTINGS, "smoothing_iterations")
 
 
 @dataclass(frozen=True)
@@ -256,20 +261,20 @@ class RenderConfig(_Config):
     SETTINGS = RENDER_SETTINGS
     NAME = "rendering"
 
-    node_mode: str = "transparent_sphere"
-    edge_mode: str = "transparent_ellipsoid"
-    nodes_size: float = 0.04
-    nodes_base_opacity: float = 0.0
-    nodes_importance_opacity: float = 1.0
-    nodes_depth_opacity: float = 0.25
-    nodes_depth_exponent: float = 0.5
-    nodes_importance_threshold: float = 0.01
-    edges_size: float = 0.02
-    edges_base_opacity: float = 0.0
-    edges_importance_opacity: float = 1.1
-    edges_depth_opacity: float = 0.25
-    edges_depth_exponent: float = 0.25
-    edges_importance_threshold: float = 0.01
+    node_mode: str = _default(RENDER_SETTINGS, "node_mode")
+    edge_mode: str = _default(RENDER_SETTINGS, "edge_mode")
+    nodes_size: float = _default(RENDER_SETTINGS, "nodes_size")
+    nodes_base_opacity: float = _default(RENDER_SETTINGS, "nodes_base_opacity")
+    nodes_importance_opacity: float = _default(RENDER_SETTINGS, "nodes_importance_opacity")
+    nodes_depth_opacity: float = _default(RENDER_SETTINGS, "nodes_depth_opacity")
+    nodes_depth_exponent: float = _default(RENDER_SETTINGS, "nodes_depth_exponent")
+    nodes_importance_threshold: float = _default(RENDER_SETTINGS, "nodes_importance_threshold")
+    edges_size: float = _default(RENDER_SETTINGS, "edges_size")
+    edges_base_opacity: float = _default(RENDER_SETTINGS, "edges_base_opacity")
+    edges_importance_opacity: float = _default(RENDER_SETTINGS, "edges_importance_opacity")
+    edges_depth_opacity: float = _default(RENDER_SETTINGS, "edges_depth_opacity")
+    edges_depth_exponent: float = _default(RENDER_SETTINGS, "edges_depth_exponent")
+    edges_importance_threshold: float = _default(RENDER_SETTINGS, "edges_importance_threshold")
 
 
 def load_config(config_type: type[C], path: str | os.PathLike[str]) -> C:

@@ -16,6 +16,7 @@ from nnscape.errors import ConfigError
 __all__ = [
     "MAX_CLASSES",
     "MAX_EDGES",
+    "MAX_EXPLAINED_CLASSES",
     "MAX_GENERATED_BYTES",
     "MAX_IMPORTANCE_VALUES",
     "MAX_LAYERS",
@@ -29,6 +30,9 @@ __all__ = [
 
 # ImageNet-21k has ~22 000 classes; every class is a column of the node importance and a name in the header.
 MAX_CLASSES = 100_000
+# Outputs of a model whose importance is estimated: every class is one more copy of the per-class work (and
+# one more column to fine-tune), so the importance front end stops far below MAX_CLASSES.
+MAX_EXPLAINED_CLASSES = 100
 # Layers of one network (a deeper MLP is not something a landscape of slices can show).
 MAX_LAYERS = 64
 # Edges (= weights of the Linear layers): int32 indices in the file, ~16 bytes each there and ~16 more in

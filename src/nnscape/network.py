@@ -179,7 +179,7 @@ class Network:
     def pruning_scores(self) -> npt.NDArray[np.float64]:
         """``(E,) float64``: edge importance × the source node's importance averaged over classes.
 
-        The pruning score (docs/processing.md, "prune"), shared by processing (``prune_percentage``) and the pruning
+        The pruning score (docs/importance.md, section 2), shared by processing (``prune_percentage``) and the pruning
         curves of :mod:`nnscape.evaluation`; the lowest scores are pruned first, over all layers together.
         """
         source_mean = self.node_importance.astype(np.float64).mean(axis=1)[self.edge_source]

@@ -1,4 +1,4 @@
-/** The server's HTTP routes (DESIGN.md "Server and viewer"), typed; errors carry the server's one-line detail. */
+/** The server's HTTP routes (docs/design.md, "Command line, Python API, server and viewer"), typed; errors carry the server's one-line detail. */
 
 import type { Setting, SettingValue } from "./state.js";
 

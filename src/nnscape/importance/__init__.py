@@ -30,6 +30,7 @@ from nnscape.errors import ConfigError, DataError, ModelError
 from nnscape.importance import activation, bn_gamma, taylor
 from nnscape.importance.method import Method, MethodResult
 from nnscape.intake import LayerChain, layer_chain
+from nnscape.limits import MAX_EXPLAINED_CLASSES
 from nnscape.network import MAX_LAYER_NAME_LENGTH, Network
 from nnscape.progress import ProgressCallback
 
@@ -40,7 +41,6 @@ METHODS: dict[str, Method] = {
     activation.NAME: activation.node_importance,
     taylor.NAME: taylor.node_importance,
 }
-MIN_CLASSES, MAX_CLASSES = 2, 100
 _COMMON = frozenset({"chain", "x", "y", "seed", "device", "progress", "cancel"})  # passed to every method
 # An error naming classes without examples lists this many of them.
 MAX_SHOWN_CLASSES = 10
@@ -82,8 +82,8 @@ def importance(
     chain = layer_chain(model)
     sizes = chain.layer_sizes
     n_classes = sizes[-1]
-    if not MIN_CLASSES <= n_classes <= MAX_CLASSES:
-        raise ModelError(f"the model has {n_classes} outputs; nnscape handles {MIN_CLASSES} to {MAX_CLASSES} classes")
+    if not 2 <= n_classes <= MAX_EXPLAINED_CLASSES:
+        raise ModelError(f"the model has {n_classes} outputs; nnscape handles 2 to {MAX_EXPLAINED_CLASSES} classes")
     x, y, data_names = as_tensors(data)
     source_name = data.name if isinstance(data, DatasetSplits) and data.name else "data"
     check_fits(x, y, n_inputs=sizes[0] if chain.is_mlp else None, n_classes=n_classes, name=source_name)
