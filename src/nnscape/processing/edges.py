@@ -6,9 +6,11 @@ Every edge starts straight between its (already bundled) nodes. Each iteration k
 1. resample every polyline at spacing ``max(s, h_k / 2)`` (coarse while the kernel is wide: the density is
    the same, the sample count far smaller);
 2. deposit each sample's weight × unit class vector (by ``edge_importance_type``) into a C-channel grid,
-   one box per layer gap, so gaps never see each other's density, and blur it with bandwidth h_k;
+   one box per layer gap, so gaps never see each other's density, and blur it with bandwidth h_k; skip edges
+   (crossing several gaps) get one box per (first layer, last layer) pair, spanning their z range, so they
+   bundle among themselves and never into the ordinary edges they pass;
 3. move every interior sample by up to h_k up the gradient of the class potential
-   (:mod:`nnscape.processing.potential`); ends never move; samples stay inside their gap's domain;
+   (:mod:`nnscape.processing.potential`); ends never move; samples stay inside their box's domain;
 4. if ``smoothing``: ``smoothing_iterations`` Laplacian passes with window
    ``max(1, ⌊0.08 · points · edge_bandwidth_reduction^k⌋)`` along each edge.
 
@@ -44,6 +46,7 @@ __all__ = [
     "SMOOTHING_WINDOW",
     "EdgeClasses",
     "bundle_edges",
+    "edge_boxes",
 ]
 
 # h_0 as a fraction of the layer width.
@@ -119,7 +122,7 @@ def bundle_edges(
     nodes: torch.Tensor,
     importance: torch.Tensor,
     edges: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
-    gap: torch.Tensor,
+    layers: tuple[torch.Tensor, torch.Tensor],
     layer_z: torch.Tensor,
     config: ProcessingConfig,
     *,
@@ -136,8 +139,8 @@ def bundle_edges(
         Node importance.
     edges : tuple of three (E,) tensors
         Source and target node (int64) and edge importance (float32).
-    gap : (E,) int64
-        The layer gap of each edge (its source's layer).
+    layers : tuple of two (E,) int64 tensors
+        The layer of each edge's source and of its target (the next layer, or a later one for a skip edge).
     layer_z : (L,) float32
         z of each layer.
     """
@@ -150,9 +153,7 @@ def bundle_edges(
     half = width / 2 + DOMAIN_MARGIN * width
     # Along z no further than one layer distance, so closely spaced layers stay a flat slab.
     depth = min(DOMAIN_MARGIN * width, config.layer_distance)
-    side = torch.full_like(layer_z[:-1], half)
-    low = torch.stack([-side, -side, layer_z[:-1] - depth], 1)  # (G, 3): one box per layer gap
-    high = torch.stack([side, side, layer_z[1:] + depth], 1)
+    edge_box, low, high = edge_boxes(*layers, layer_z, half, depth)
     channels = importance.shape[1] + 1
     first = EDGE_START_BANDWIDTH * width
     finest = 2 * spacing / 3
@@ -161,7 +162,7 @@ def bundle_edges(
     for k, h in enumerate(schedule):
         check_cancelled(cancel)
         lines = resample(lines, max(spacing, COARSE_SPACING_FRACTION * h))
-        box = gap[lines.edge]
+        box = edge_box[lines.edge]
         vectors, weight = classes.at(lines)
         cell = cell_size(h, spacing)
         grid = Grid.around(lines.points, box, (low, high), h + cell, cell, channels)
@@ -178,3 +179,19 @@ def bundle_edges(
             lines = replace(lines, points=smooth(lines, window, config.smoothing_iterations))
         report(progress, "edges", k + 1, len(schedule), bandwidth=h, samples=float(lines.points.shape[0]))
     return resample(lines, spacing)
+
+
+def edge_boxes(
+    first: torch.Tensor, last: torch.Tensor, layer_z: torch.Tensor, half: float, depth: float
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The density box of every edge: one per distinct (source layer, target layer) pair.
+
+    Returns the box id of each edge ``(E,)`` and the boxes' lower and upper corners ``(G, 3)``: ``half`` on
+    either side of the axis in x and y, from the source layer's z − ``depth`` to the target layer's z +
+    ``depth``. Without skip edges the boxes are the layer gaps that hold edges.
+    """
+    pairs, box = torch.unique(torch.stack([first, last], 1), dim=0, return_inverse=True)
+    side = torch.full((pairs.shape[0],), half, dtype=layer_z.dtype, device=layer_z.device)
+    low = torch.stack([-side, -side, layer_z[pairs[:, 0]] - depth], 1)
+    high = torch.stack([side, side, layer_z[pairs[:, 1]] + depth], 1)
+    return box, low, high

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from nnscape.config import ProcessingConfig
-from nnscape.errors import ConfigError, NnscapeError
+from nnscape.errors import ConfigError
 from nnscape.layout import class_layout, layer_z
 from nnscape.network import Network
 from nnscape.processing.edges import bundle_edges
@@ -47,14 +47,6 @@ def process(
     started = time.perf_counter()
     config = config or ProcessingConfig()
     network.validate()
-    skips = network.edge_span > 1
-    if skips.any():
-        # Each gap is bundled in its own box; an edge crossing several gaps has no box yet.
-        e = int(np.argmax(skips))
-        raise NnscapeError(
-            f"edge {e} skips from layer {int(network.edge_layer[e])} over {int(network.edge_span[e]) - 1} "
-            "layer(s); processing does not bundle skip edges yet (the viewer shows the network unprocessed)"
-        )
     target = _device(device)
     sizes = network.layer_sizes.tolist()
 
@@ -70,13 +62,14 @@ def process(
     source = torch.from_numpy(source_np.astype(np.int64)).to(target)
     edge_target = torch.from_numpy(target_np.astype(np.int64)).to(target)
     edge_importance = torch.from_numpy(network.edge_importance[keep]).to(target)
-    gap = torch.from_numpy(network.edge_layer[keep]).to(target)
+    first = network.edge_layer[keep]
+    layers = (torch.from_numpy(first).to(target), torch.from_numpy(first + network.edge_span[keep]).to(target))
     zs = torch.from_numpy(layer_z(len(sizes), layer_distance=config.layer_distance)).to(target)
     lines = bundle_edges(
         nodes,
         importance,
         (source, edge_target, edge_importance),
-        gap,
+        layers,
         zs,
         config,
         progress=progress,

@@ -13,7 +13,8 @@
   so scores below 0.09 are not drawn). A network whose edges all matter shows a cloud; one with a few strong
   pathways shows little ink: this is the figure the demo's untrained > basic > L1 claim is measured by.
 - ``inside``: fraction of polyline points inside the node box widened by a quarter layer width.
-- ``class_separation``: for random pairs of edges in the same layer gap, the mean distance between their
+- ``class_separation``: for random pairs of edges in the same box of the edge phase (the same layer gap, or
+  for skip edges the same first and last layer), the mean distance between their
   midpoints (half their arc length), pairs of different classes over pairs of one class. Only edges whose
   two end nodes have the same strongest class take part (mixed edges belong to both); above 1 means classes
   run apart. ``class_separation_straight`` is the same for straight edges between the same nodes (what the
@@ -85,10 +86,11 @@ def quality(network: Network, *, layer_width: float | None = None, seed: int = 0
     favourite = class_vectors(torch.from_numpy(network.node_importance)).argmax(dim=1)
     pure = torch.nonzero(favourite[source] == favourite[target]).squeeze(1)
     classes = favourite[source[pure]]
-    gap = torch.from_numpy(network.edge_layer)
-    first, second = _pairs(gap[pure], seed)
+    # An edge's box in the edge phase: its gap, or for a skip edge its (first layer, last layer) pair.
+    box = torch.from_numpy(network.edge_layer * network.n_layers + network.edge_span)
+    first, second = _pairs(box[pure], seed)
     pairs = (pure[first], pure[second])
-    # Pairs share a layer gap, so z cancels out of their distances and any layer distance will do.
+    # Pairs share their end layers, so z cancels out of their distances and any layer distance will do.
     grid = torch.from_numpy(grid_layout(network.layer_sizes.tolist(), layer_width=width, layer_distance=width))
     unbundled = straight(grid[source], grid[target])
     for name, polylines in (
@@ -161,19 +163,21 @@ def _median_spacing(lines: Polylines) -> float:
     return float(step[keep].median()) if bool(keep.any()) else 0.0
 
 
-def _pairs(gap: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Random edge pairs ``(Q,), (Q,)`` within one layer gap (edges are grouped by gap in order)."""
-    n_edges = gap.shape[0]
+def _pairs(box: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random edge pairs ``(Q,), (Q,)`` within one box (``box`` ``(E,)``: each edge's box id)."""
+    n_edges = box.shape[0]
     if n_edges < 2:
         return torch.zeros(0, dtype=torch.int64), torch.zeros(0, dtype=torch.int64)
     generator = torch.Generator().manual_seed(seed)
+    order = torch.sort(box, stable=True).indices  # the identity where edges come grouped by box
+    grouped = box[order]
     first = torch.randint(n_edges, (_PAIRS,), generator=generator)
-    starts = torch.searchsorted(gap, gap, right=False)
-    ends = torch.searchsorted(gap, gap, right=True)
+    starts = torch.searchsorted(grouped, grouped, right=False)
+    ends = torch.searchsorted(grouped, grouped, right=True)
     size = (ends - starts)[first]
     second = starts[first] + (torch.rand(_PAIRS, generator=generator, dtype=torch.float64) * size).long()
     distinct = first != second
-    return first[distinct], second[distinct]
+    return order[first[distinct]], order[second[distinct]]
 
 
 def _separation(lines: Polylines, same: torch.Tensor, pairs: tuple[torch.Tensor, torch.Tensor]) -> float | None:
