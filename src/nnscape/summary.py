@@ -19,7 +19,8 @@ _MAX_METADATA_DEPTH = 32
 
 
 def summarize(network: Network, *, path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
-    """Kind, layers, classes, edge and sample counts, size, configs and statistics as JSON-ready values."""
+    """Kind, layers, classes, edge (pruned, skip) and sample counts, size, configs and statistics as JSON-ready
+    values."""
     info: dict[str, Any] = {
         "kind": network.kind,
         "layer_sizes": network.layer_sizes.tolist(),
@@ -30,6 +31,7 @@ def summarize(network: Network, *, path: str | os.PathLike[str] | None = None) -
         "nodes": network.n_nodes,
         "edges": network.n_edges,
         "pruned_edges": int(network.metadata.get("pruned_edges", 0)),
+        "skip_edges": int((network.edge_span > 1).sum()),  # edges that cross layers (shortcuts)
         "samples": network.n_samples,
     }
     if path is not None:

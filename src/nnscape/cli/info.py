@@ -35,7 +35,8 @@ def format_info(path: str, info: dict[str, Any]) -> str:
         f"layers:       {' - '.join(map(str, info['layer_sizes']))} ({info['nodes']} nodes)",
         f"layer names:  {_first(f'{n} ({k})' for n, k in zip(info['layer_names'], info['layer_kinds'], strict=True))}",
         f"classes:      {info['classes']} ({shown})",
-        f"edges:        {info['edges']} ({info['pruned_edges']} pruned)",
+        f"edges:        {info['edges']} ({info['pruned_edges']} pruned, {info['skip_edges']} skip edges crossing "
+        "layers)",
         f"samples:      {info['samples']}",
     ]
     if "source" in info:
@@ -48,8 +49,8 @@ def format_info(path: str, info: dict[str, Any]) -> str:
         lines.append("quality:      " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                                               for k, v in info["quality"].items()))  # fmt: skip
     known = {"kind", "layer_sizes", "layer_names", "layer_kinds", "class_names", "classes", "nodes", "edges",
-             "pruned_edges", "samples", "name", "size_bytes", "source", "processing_config", "quality", "ink",
-             "spread"}  # fmt: skip
+             "pruned_edges", "skip_edges", "samples", "name", "size_bytes", "source", "processing_config", "quality",
+             "ink", "spread"}  # fmt: skip
     lines += [f"{k + ':':<13} {v}" for k, v in info.items() if k not in known]
     return "\n".join(lines)
 

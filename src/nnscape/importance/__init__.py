@@ -146,11 +146,13 @@ def channel_edges(chain: LayerChain) -> tuple[npt.NDArray[np.int32], npt.NDArray
     and the *L1 norm* (the total weight, |w| for one weight); the importance is the L1 norm over the gap's
     largest. A residual shortcut adds edges from the channels where it leaves to the channels where it joins,
     crossing the layers between: channel c → channel c with weight 1 for the identity, every pair for a
-    projection (aggregated like a convolution); each shortcut is normalised by its own largest.
+    projection (aggregated like a convolution); each residual shortcut is normalised by its own largest. A
+    concatenation's shortcut is a slice of the layer reading it, so it shares that layer's largest.
     """
     starts = np.concatenate([[0], np.cumsum(chain.layer_sizes)])
     parts: list[tuple[npt.NDArray[np.int64], ...]] = []
     magnitudes = []
+    scales = list(range(len(chain.weights)))  # the parts normalised together: a layer and its concat slices
     for layer, weight in enumerate(chain.weights):
         conv = chain.convs[layer]
         groups = 1 if conv is None else conv.groups
@@ -176,9 +178,10 @@ def channel_edges(chain: LayerChain) -> tuple[npt.NDArray[np.int32], npt.NDArray
         parts.append((source[order] + starts[skip.source], output[order] + starts[skip.target],
                       spans.sum(dim=1).numpy()[order]))  # fmt: skip
         magnitudes.append(spans.abs().sum(dim=1).numpy()[order])
+        scales.append(skip.target - 1 if skip.merge == "concat" else len(scales))
     source, target, weight_sum = (np.concatenate(column) for column in zip(*parts, strict=True))
     return (source.astype(np.int32), target.astype(np.int32), weight_sum.astype(np.float32),
-            _per_gap_maximum(magnitudes))  # fmt: skip
+            _per_gap_maximum(magnitudes, scales))  # fmt: skip
 
 
 def edge_importance(weights: Sequence[npt.NDArray[np.floating[Any]]]) -> npt.NDArray[np.float32]:
@@ -189,12 +192,16 @@ def edge_importance(weights: Sequence[npt.NDArray[np.floating[Any]]]) -> npt.NDA
     return _per_gap_maximum([np.abs(np.asarray(weight, np.float64)).T.ravel() for weight in weights])
 
 
-def _per_gap_maximum(magnitudes: Sequence[npt.NDArray[np.floating[Any]]]) -> npt.NDArray[np.float32]:
-    """Each gap's magnitudes divided by the gap's largest (an all-zero gap stays 0), concatenated."""
-    parts = []
-    for magnitude in magnitudes:
-        peak = float(magnitude.max()) if magnitude.size else 0.0
-        parts.append(magnitude / peak if peak > 0 else magnitude)
+def _per_gap_maximum(
+    magnitudes: Sequence[npt.NDArray[np.floating[Any]]], groups: Sequence[int] | None = None
+) -> npt.NDArray[np.float32]:
+    """Each gap's magnitudes divided by the largest of its group (by default each gap alone; an all-zero group
+    stays 0), concatenated."""
+    groups = range(len(magnitudes)) if groups is None else groups
+    peaks: dict[int, float] = {}
+    for group, magnitude in zip(groups, magnitudes, strict=True):
+        peaks[group] = max(peaks.get(group, 0.0), float(magnitude.max()) if magnitude.size else 0.0)
+    parts = [m / peaks[g] if peaks[g] > 0 else m for g, m in zip(groups, magnitudes, strict=True)]
     return np.concatenate(parts).astype(np.float32)
 
 
@@ -206,10 +213,9 @@ def _scaled(values: torch.Tensor) -> npt.NDArray[np.float32]:
 
 
 def _layer_kinds(chain: LayerChain) -> tuple[str, ...]:
-    """``input``, then per layer ``linear`` or ``conv``, or ``add`` where a shortcut joins."""
-    joined = {skip.target for skip in chain.skips}
-    kinds = ["add" if layer + 1 in joined else "linear" if conv is None else "conv" for layer, conv in
-             enumerate(chain.convs)]  # fmt: skip
+    """``input``, then per layer ``linear`` or ``conv``, or ``add`` / ``concat`` where a shortcut joins."""
+    joined = {skip.target: skip.merge for skip in chain.skips}
+    kinds = [joined.get(layer + 1, "linear" if conv is None else "conv") for layer, conv in enumerate(chain.convs)]
     return ("input", *kinds)
 
 

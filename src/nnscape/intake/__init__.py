@@ -9,14 +9,14 @@ Linear gives the class logits. The package is split by job:
 - :mod:`~nnscape.intake.graph` walks a model's graph (an fx trace, an exported program, a TorchScript
   Sequential) into steps;
 - :mod:`~nnscape.intake.layers` holds one reader per layer kind (Linear, convolution, batch norm, activations,
-  pooling, pass-through layers and flatten, the softmax output) behind a small registry;
+  pooling, pass-through layers and flatten, concatenation, the softmax output) behind a small registry;
 - :mod:`~nnscape.intake.chain` groups the steps into the chain and folds batch norms into the Linears;
 - :mod:`~nnscape.intake.factory` builds the MLPs nnscape trains and reads their checkpoints.
 
 Layers that only matter in training (Dropout) and no-ops (Identity) are skipped; a flatten turns a
 convolution's channels into a Linear's inputs; Softmax or LogSoftmax may follow the last Linear and is ignored.
-Anything else (attention, a residual branch, several inputs) is refused with an error naming the layer and its
-type. The
+Residual additions and concatenations of channels (DenseNet-style) become shortcuts that cross layers; anything
+else (attention, parallel branches, several inputs) is refused with an error naming the layer and its type. The
 caller's model is never modified: weights are copied and activation modules deep-copied.
 """
 

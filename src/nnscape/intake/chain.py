@@ -15,6 +15,7 @@ really applies. Any other BN stays in the chain as a per-channel affine step.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,8 +29,9 @@ from nnscape.errors import ModelError
 
 __all__ = ["Affine", "Conv", "LayerChain", "NodeHook", "Skip", "Step", "build_chain", "cpu_copy", "unsupported"]
 
-StepKind = Literal["linear", "conv", "affine", "elementwise", "pool", "flatten", "output", "add"]
+StepKind = Literal["linear", "conv", "affine", "elementwise", "pool", "flatten", "output", "add", "concat"]
 SUPPORTED = "Linear, Conv1d/Conv2d, element-wise activations, pooling, Dropout, Flatten, Identity and BatchNorm1d/2d"
+Merge = Literal["add", "concat"]
 
 
 @dataclass(frozen=True)
@@ -53,11 +55,13 @@ class Conv:
 
 @dataclass(frozen=True)
 class Skip:
-    """A residual shortcut from node layer ``source`` to node layer ``target`` (``target > source + 1``): its
-    output is added to the raw output of the layer producing ``target``, before that layer's activation.
+    """A shortcut from node layer ``source`` to node layer ``target`` (``target > source + 1``): its output is
+    added to the raw output of the layer producing ``target``, before that layer's activation.
 
     ``weight`` is ``None`` for the identity (channel i → channel i), else a projection (``(out, in)`` Linear or
-    ``(out, in, *kernel)`` convolution applied as ``conv``), batch norm folded into it and ``bias``.
+    ``(out, in, *kernel)`` convolution applied as ``conv``), batch norm folded into it and ``bias``. ``merge``
+    says where it comes from: a residual ``"add"``, or a ``"concat"``, whose weight is the slice of the layer
+    producing ``target`` that reads ``source``'s channels (the layer keeps the slice of its latest input).
     """
 
     name: str
@@ -66,6 +70,7 @@ class Skip:
     weight: torch.Tensor | None = None
     bias: torch.Tensor | None = None
     conv: Conv | None = None
+    merge: Merge = "add"
 
     def __call__(self, h: torch.Tensor) -> torch.Tensor:
         if self.weight is None:
@@ -105,7 +110,7 @@ class LayerChain:
         Whether each layer is a Linear reading the flattened channels of a convolution (``in = channels ×
         positions``; 1 position after global pooling).
     skips : tuple of Skip
-        Residual shortcuts between node layers that are not consecutive.
+        Shortcuts between node layers that are not consecutive (residual additions, concatenated channels).
     norms : tuple of ((γ, β) or None)
         Per layer, the own ``(out,)`` scale γ and shift β of the batch norm folded into the layer's output (layer
         → BN), ``None`` where there is none: fine-tuning that γ is one way to score the channels it produces.
@@ -207,6 +212,7 @@ class Step:
     norm: tuple[torch.Tensor, torch.Tensor] | None = None  # affine from a batch norm: its own γ and β
     fork: int = -1  # add: the main path's value after steps[:fork] is the shortcut's input
     shortcut: tuple[Step, ...] = ()  # add: the shortcut's steps (none for the identity)
+    parts: tuple[int, ...] = ()  # concat: per joined value, -1 for the latest, else its fork (as for add)
 
 
 class Affine(nn.Module):
@@ -277,6 +283,7 @@ class _Builder:
         self.pending: list[nn.Module] = []
         self.flattened = False  # a flatten since the last convolution
         self.forward_fold: tuple[torch.Tensor, torch.Tensor] | None = None  # a BN just before the next layer
+        self.concat: tuple[Step, int] | None = None  # a concatenation for the next layer, and len(pending) then
 
     def add(self, step: Step, previous: Step | None, following: Step | None, *, last_layer: bool) -> None:
         if step.kind in ("linear", "conv"):
@@ -297,6 +304,10 @@ class _Builder:
             self.flattened = True
         elif step.kind == "add":
             self._skip(step)
+        elif step.kind == "concat":
+            if self.concat is not None:
+                raise ModelError(f"node {step.name!r} (cat): a second concatenation before the next layer")
+            self.concat = (step, len(self.pending))
         elif step.kind in ("elementwise", "pool") and not last_layer:
             assert step.function is not None
             self.pending.append(step.function)
@@ -313,6 +324,8 @@ class _Builder:
             bias = bias + (weight * shift.view(shape)).flatten(1).sum(dim=1)
             weight = weight * scale.view(shape)
             self.forward_fold = None
+        if self.concat is not None:
+            weight = self._split_concat(step, weight)
         channels = self._input_channels(step, weight)
         self.names.append(step.name)
         self.modules.append(module)
@@ -365,6 +378,35 @@ class _Builder:
             )
         self.skips.append(Skip(step.name, source, target, weight, bias, conv))
 
+    def _split_concat(self, step: Step, weight: torch.Tensor) -> torch.Tensor:
+        """The slice of ``step``'s weight that reads the latest value of a concatenation; every other value's
+        slice becomes a shortcut from its node layer (a layer is a sum over its input channels)."""
+        assert self.concat is not None
+        merge, mark = self.concat
+        self.concat = None
+        bridge = step.conv is None and bool(self.convs) and self.convs[-1] is not None
+        if len(self.pending) != mark or bridge or (step.conv is not None and step.conv.groups != 1):
+            raise ModelError(
+                f"node {merge.name!r} (cat): nnscape reads concatenations that feed a Linear or an ungrouped "
+                f"convolution directly; {step.name!r} reads it through other layers or in groups"
+            )
+        if not self.weights:
+            raise ModelError(f"node {merge.name!r} (cat): nnscape needs a layer before a concatenation")
+        sources = [-1 if fork < 0 else _node_layer_at(self.steps, fork, merge.name) for fork in merge.parts]
+        sizes = [int(self.weights[-1].shape[0]) if s < 0 else self.channels[s] for s in sources]
+        if sum(sizes) != int(weight.shape[1]):
+            raise ModelError(
+                f"node {merge.name!r} (cat): joins {' + '.join(map(str, sizes))} channels but {step.name!r} "
+                f"reads {int(weight.shape[1])}"
+            )
+        ends = [0, *itertools.accumulate(sizes)]
+        target = len(self.weights) + 1
+        for source, begin, end in zip(sources, ends, ends[1:], strict=False):
+            if source >= 0:
+                self.skips.append(Skip(merge.name, source, target, weight[:, begin:end], None, step.conv, "concat"))
+        latest = sources.index(-1)
+        return weight[:, ends[latest] : ends[latest + 1]].contiguous()
+
     def _input_channels(self, step: Step, weight: torch.Tensor) -> int:
         if step.conv is not None:
             return int(weight.shape[1]) * step.conv.groups
@@ -405,7 +447,7 @@ def _node_layer_at(steps: list[Step], fork: int, name: str) -> int:
     for step in steps[fork:]:
         if step.kind in ("linear", "conv"):
             return sum(earlier.kind in ("linear", "conv") for earlier in steps[:fork])
-        if step.kind != "flatten":
+        if step.kind not in ("flatten", "concat"):  # a concatenation's latest value is its layer's input
             break
     raise ModelError(
         f"node {name!r} (add): the shortcut leaves the main path at a value that is not a layer's input "

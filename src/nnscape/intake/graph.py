@@ -4,8 +4,9 @@ Any ``nn.Module`` is traced with ``torch.fx`` (a forward with data-dependent con
 refused); an exported program's module is already an fx graph; a TorchScript model must be made of
 ``nn.Sequential`` containers, whose order is their forward. Values flow along one main path; a side branch
 may leave it and come back through a residual addition (an "add" step carrying the shortcut: the identity or
-one Linear/convolution with batch norm, the path with fewer layers). Any other merge (a concatenation) or a
-second input is refused.
+one Linear/convolution with batch norm, the path with fewer layers); earlier values of the main path may be
+concatenated with its latest one (a "concat" step naming where each joined value comes from). Any other merge
+(a concatenation of parallel branches, a product) or a second input is refused.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from torch import fx, nn
 
 from nnscape.errors import ModelError
 from nnscape.intake.chain import Step
-from nnscape.intake.layers import module_step, node_step
+from nnscape.intake.layers import concat, module_step, node_step
 from nnscape.intake.layers.registry import describe
 from nnscape.intake.onnx_file import OnnxModel
 
@@ -109,10 +110,18 @@ def graph_steps(model: nn.Module) -> list[Step]:
             current = node
             position[node] = len(steps)
             continue
+        if node.op == "call_function" and node.target in concat.FUNCTIONS:
+            step = node_step(graph_module, node)
+            assert step is not None
+            step.parts = _concat_parts(graph_module, node, current, position)
+            steps.append(step)
+            current = node
+            position[node] = len(steps)
+            continue
         if len(inputs) != 1:
             raise ModelError(
                 f"node {node.name!r} ({describe(graph_module, node)}) combines several values; nnscape reads "
-                "chains of layers with residual additions, not concatenations or other merges"
+                "chains of layers with residual additions and concatenations of channels, not other merges"
             )
         step = node_step(graph_module, node)
         if inputs[0] is current:
@@ -128,6 +137,31 @@ def graph_steps(model: nn.Module) -> list[Step]:
                 f"node {node.name!r} ({describe(graph_module, node)}): its input is not on the model's path"
             )
     return steps
+
+
+def _concat_parts(
+    graph_module: fx.GraphModule, node: fx.Node, current: fx.Node | None, position: dict[fx.Node, int]
+) -> tuple[int, ...]:
+    """Where each value a concatenation joins comes from: -1 for the latest value of the main path, else the
+    main path's position (its value after ``steps[:position]``); refuses values from side branches."""
+    parts = []
+    for value in concat.concatenated(graph_module, node):
+        if value is current:
+            parts.append(-1)
+        elif value in position:
+            parts.append(position[value])
+        else:
+            raise ModelError(
+                f"node {node.name!r} (cat): the value {value.name!r} does not come from the model's path; nnscape "
+                "reads concatenations of the latest value with earlier values of the path (DenseNet-style), "
+                "not of parallel branches"
+            )
+    if parts.count(-1) != 1:
+        raise ModelError(
+            f"node {node.name!r} (cat): nnscape reads concatenations that join the latest value of the path "
+            "once, with earlier values"
+        )
+    return tuple(parts)
 
 
 def _main_and_shortcut(main: list[Step], other: list[Step], name: str) -> tuple[list[Step], list[Step]]:

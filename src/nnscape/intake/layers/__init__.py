@@ -6,10 +6,10 @@ A new layer kind is one module here that registers its readers with the decorato
 
 from __future__ import annotations
 
-from nnscape.intake.layers import activation, batchnorm, conv, linear, output, passthrough, pooling
+from nnscape.intake.layers import activation, batchnorm, concat, conv, linear, output, passthrough, pooling
 from nnscape.intake.layers.registry import module_step, node_step, onnx_step
 
 __all__ = [
-    "activation", "batchnorm", "conv", "linear", "module_step", "node_step", "onnx_step", "output", "passthrough",
-    "pooling",
+    "activation", "batchnorm", "concat", "conv", "linear", "module_step", "node_step", "onnx_step", "output",
+    "passthrough", "pooling",
 ]  # fmt: skip
