@@ -33,6 +33,11 @@ the γ of every batch norm that directly follows a layer (layer → BN, as in co
 running statistics and β frozen: channel c's output becomes ``β_c + (γ'_c / γ_c)·(z_c − β_c)`` for the folded
 output z, γ'_c starting at the model's γ_c (a γ of exactly 0 stays 0), and its importance is ``|γ'_c|``. Node
 layers without such a batch norm (the input, a Linear head) get the inserted one.
+
+Precision. The matrix products (nearly all the work) run in bfloat16 where the device computes it natively
+(``precision="auto"``: a CUDA GPU with bfloat16, a CPU with AVX512-BF16 or AMX), with float32 accumulation;
+batch norms, loss, γ and Adam stay float32. On a 2-core AVX512-BF16 CPU that takes a third off the time, and
+the pruning curves on Fashion-MNIST stay within the spread of the seeds (docs/importance.md, "Speed").
 """
 
 from __future__ import annotations
@@ -55,10 +60,12 @@ __all__ = [
     "BATCH_NORMS",
     "NAME",
     "PENALTIES",
+    "PRECISIONS",
     "check_options",
     "class_vs_rest_batches",
     "existing_norms",
     "fine_tune_gammas",
+    "matmul_precision",
     "node_importance",
     "steps_per_epoch",
 ]
@@ -69,6 +76,8 @@ Penalty = Literal["l1", "l2", "none"]
 PENALTIES: tuple[Penalty, ...] = ("l1", "l2", "none")
 BatchNorm = Literal["insert", "existing"]
 BATCH_NORMS: tuple[BatchNorm, ...] = ("insert", "existing")
+Precision = Literal["auto", "float32", "bfloat16"]
+PRECISIONS: tuple[Precision, ...] = ("auto", "float32", "bfloat16")
 BN_EPS = 1e-3  # Keras BatchNormalization's default, as in the reference
 MIN_BATCH = 2  # batch statistics need two examples
 PHASE = "importance"
@@ -90,18 +99,22 @@ def node_importance(
     batch_size: int = 128,
     lr: float = 1e-3,
     batch_norm: BatchNorm = "insert",
+    precision: Precision = "auto",
 ) -> MethodResult:
     """|γ| of every node for every class (the registry's entry; see :class:`~nnscape.importance.method.Method`)."""
     check_options(epochs=epochs, penalty=penalty, strength=strength, batch_size=batch_size, lr=lr)
     if batch_norm not in BATCH_NORMS:
         raise ConfigError(f"batch_norm: expected one of {', '.join(BATCH_NORMS)}, got {batch_norm!r}")
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision: expected one of {', '.join(PRECISIONS)}, got {precision!r}")
+    products = matmul_precision(precision, device)
     gammas, final_loss = fine_tune_gammas(
         chain, x, y, epochs=epochs, penalty=penalty, strength=strength, batch_size=batch_size, lr=lr, seed=seed,
-        device=device, progress=progress, cancel=cancel, batch_norm=batch_norm,
+        device=device, progress=progress, cancel=cancel, batch_norm=batch_norm, precision=products,
     )  # fmt: skip
     options = {
         "epochs": epochs, "penalty": penalty, "strength": strength, "batch_size": batch_size, "lr": lr,
-        "batch_norm": batch_norm, "bn_eps": BN_EPS, "final_loss": final_loss,
+        "batch_norm": batch_norm, "bn_eps": BN_EPS, "precision": products, "final_loss": final_loss,
     }  # fmt: skip
     return MethodResult([gamma.abs().T for gamma in gammas], options)
 
@@ -121,6 +134,7 @@ def fine_tune_gammas(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     batch_norm: BatchNorm = "insert",
+    precision: Literal["float32", "bfloat16"] = "float32",
 ) -> tuple[list[torch.Tensor], float]:
     """Train the γ's of all classes at once; returns ``[(C, n_l) float32 CPU tensors per layer], final loss``.
 
@@ -128,6 +142,7 @@ def fine_tune_gammas(
     convolutional chain), ``y`` ``(n,) int64`` with every class ``0..C-1`` present,
     ``C = chain.layer_sizes[-1]``. The final loss is the mean over the last epoch of the summed per-class loss.
     ``batch_norm`` says whether the model's own batch norms are fine-tuned (see the module docstring).
+    ``precision`` is that of the layers' matrix products (see the module docstring).
     """
     sizes = chain.layer_sizes
     n_classes = sizes[-1]
@@ -160,8 +175,10 @@ def fine_tune_gammas(
             # (B·C, …): row b·C + k holds example b of class k's own mini-batch, so every layer is one GEMM or
             # convolution over all classes. Seen as (B, C·n_l, …), the per-class batch norm is a plain
             # training-mode batch norm over C·n_l channels (one fused kernel).
-            h = chain.logits(inputs[index[batch]].flatten(0, 1), node_hook=node_hook, output_hook=output_hook)
-            h = h.view(batch_size, n_classes, n_classes)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+                h = chain.logits(inputs.index_select(0, index[batch].flatten()), node_hook=node_hook,
+                                 output_hook=output_hook)  # fmt: skip
+            h = h.float().view(batch_size, n_classes, n_classes)
             own = h[:, classes, classes]  # (B, C): class k's logit in class k's batch
             two_way = torch.stack([own, h.sum(dim=2) - own], dim=2)
             cross_entropy = F.cross_entropy(two_way.flatten(0, 1), labels[batch].flatten(), reduction="sum")
@@ -209,6 +226,19 @@ def _tune_norms(
     shift = beta.view(1, 1, -1, *positions)
     grouped = z.view(-1, n_classes, *z.shape[1:])
     return (shift + ratio.view(1, n_classes, -1, *positions) * (grouped - shift)).view(z.shape)
+
+
+def matmul_precision(precision: Precision, device: torch.device) -> Literal["float32", "bfloat16"]:
+    """The precision ``precision`` means on ``device``: "auto" is bfloat16 where the hardware computes it natively."""
+    if precision != "auto":
+        return precision
+    if device.type == "cuda":
+        native = torch.cuda.is_bf16_supported()
+    elif device.type == "cpu":  # elsewhere oneDNN emulates bfloat16, slower than float32
+        native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    else:
+        native = False
+    return "bfloat16" if native else "float32"
 
 
 def steps_per_epoch(y: torch.Tensor, *, n_classes: int, batch_size: int) -> int:
