@@ -16,12 +16,20 @@ import { ProcessingPanel } from "./ui/processingPanel.js";
 import { RenderPanel } from "./ui/renderPanel.js";
 import { StatsPanel } from "./ui/statsPanel.js";
 import { Status } from "./ui/status.js";
+import type { MemoryUse } from "./view/NetworkView.js";
 import { Viewer } from "./view/Viewer.js";
 import { ImmersiveView } from "./xr/ImmersiveView.js";
 
 /** What browser tests may drive; they still judge the result by the canvas's pixels. */
 export interface TestHooks {
+  /** Finished pictures drawn so far. */
   readonly framesRendered: number;
+  /** Frames drawn so far, including the steps of a progressive picture. */
+  readonly framesDrawn: number;
+  /** Edge samples of the current picture drawn so far, and how many it will have. */
+  readonly progress: { readonly drawn: number; readonly shown: number };
+  /** Bytes held for the network: the file, the arrays derived from it, the GPU buffers. */
+  readonly memory: MemoryUse;
   readonly loaded: boolean;
   readonly network: string | null;
   /** Where the last load spent its time. */
@@ -31,6 +39,11 @@ export interface TestHooks {
   setClassView(view: ClassView | string): void;
   setCamera(preset: number): void;
   setRotating(rotating: boolean): void;
+  /**
+   * From the next picture on, stop each after its first frame, of at most `samples` edge samples (the
+   * strongest); null lets a held picture finish.
+   */
+  holdPicture(samples: number | null): void;
   /** The canvas as a PNG data URL at its full size (what key K saves). */
   screenshot(): Promise<string>;
 }
@@ -128,6 +141,15 @@ export async function startViewer(mount: Mount, source: Source, testMode: boolea
     get framesRendered() {
       return viewer.framesRendered;
     },
+    get framesDrawn() {
+      return viewer.framesDrawn;
+    },
+    get progress() {
+      return viewer.networkView.progress;
+    },
+    get memory() {
+      return viewer.networkView.memory;
+    },
     get loaded() {
       return loader.loaded;
     },
@@ -139,6 +161,9 @@ export async function startViewer(mount: Mount, source: Source, testMode: boolea
     setClassView,
     setCamera: (preset) => viewer.setPreset(preset),
     setRotating: (rotating) => state.setRotating(rotating),
+    holdPicture: (samples) => {
+      viewer.heldPicture = samples;
+    },
     screenshot: async () => blobDataUrl(await viewer.screenshot()),
   };
   return {

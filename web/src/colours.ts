@@ -16,7 +16,7 @@
 
 import type { NetworkData } from "./format.js";
 import { palette } from "./palette.js";
-import { type EdgeSamples, importanceType, mixPosition } from "./samples.js";
+import { type EdgeSamples, importanceType, mixPosition, UNIT16 } from "./samples.js";
 
 /** What the class colours show: no class ("independent"), the mix of all, or one class by index. */
 export type ClassView = "independent" | "all" | number;
@@ -95,30 +95,49 @@ function layerMaxima(network: NetworkData, k: number): Float32Array {
   return maxima;
 }
 
-/** Sample colours ((S, 4) float32 into `out`) from the node colours of `nodeColours` for the same `view`. */
+/**
+ * α_v of an edge sample from its score in `view`, or null in a class view, where it comes from the end nodes
+ * instead (so it does not follow the score).
+ */
+export function scoreAlpha(view: ClassView): ((score: number) => number) | null {
+  if (typeof view === "number") return null;
+  return view === "all" ? Math.sqrt : (score) => score;
+}
+
+/**
+ * Sample colours ((S, 4) bytes, fractions of 255, in the samples' draw order, into `out`) from the node colours
+ * of `nodeColours` for the same `view`.
+ */
 export function sampleColours(
   network: NetworkData,
   samples: EdgeSamples,
   nodeColour: Float32Array,
   view: ClassView,
-  out: Float32Array,
+  out: Uint8Array,
 ): void {
-  const { nEdges, edgeSource, edgeTarget } = network;
-  const { offsets, scoreAndT } = samples;
+  const { edgeSource, edgeTarget } = network;
+  const { offsets, order, scoreAndT } = samples;
   const type = importanceType(network);
-  const classAlpha = typeof view === "number";
-  const lift = view === "all";
-  for (let e = 0; e < nEdges; e++) {
+  const alphaOf = scoreAlpha(view);
+  for (let k = 0; k < order.length; k++) {
+    const e = order[k] as number;
     const s = RGBA * (edgeSource[e] as number);
     const t = RGBA * (edgeTarget[e] as number);
-    for (let i = offsets[e] as number, end = offsets[e + 1] as number; i < end; i++) {
-      const m = mixPosition(scoreAndT[2 * i + 1] as number, type);
-      for (let channel = 0; channel < 4; channel++) {
-        const from = nodeColour[s + channel] as number;
-        out[RGBA * i + channel] = from + m * ((nodeColour[t + channel] as number) - from);
-      }
-      const score = scoreAndT[2 * i] as number;
-      if (!classAlpha) out[RGBA * i + 3] = lift ? Math.sqrt(score) : score;
+    const r = nodeColour[s] as number;
+    const g = nodeColour[s + 1] as number;
+    const b = nodeColour[s + 2] as number;
+    const a = nodeColour[s + 3] as number;
+    const dr = (nodeColour[t] as number) - r;
+    const dg = (nodeColour[t + 1] as number) - g;
+    const db = (nodeColour[t + 2] as number) - b;
+    const da = (nodeColour[t + 3] as number) - a;
+    for (let i = offsets[k] as number, end = offsets[k + 1] as number; i < end; i++) {
+      const m = mixPosition((scoreAndT[2 * i + 1] as number) / UNIT16, type);
+      const alpha = alphaOf === null ? a + m * da : alphaOf((scoreAndT[2 * i] as number) / UNIT16);
+      out[RGBA * i] = Math.round(255 * (r + m * dr));
+      out[RGBA * i + 1] = Math.round(255 * (g + m * dg));
+      out[RGBA * i + 2] = Math.round(255 * (b + m * db));
+      out[RGBA * i + 3] = Math.round(255 * alpha);
     }
   }
 }

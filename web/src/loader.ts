@@ -17,14 +17,18 @@ export interface LoadTimings {
   parse: number;
   /** Everything derived for drawing (samples, colours, GPU buffers): the state change's listeners. */
   prepare: number;
-  /** From then to the first finished frame (upload and draw). */
+  /** From then to the finished picture (upload and draw, over several frames for a large network). */
   draw: number;
+  /** Page time (milliseconds since navigation) of the first frame showing the network, perhaps in part. */
+  firstFrame: number;
+  /** Page time of the finished picture. */
+  finished: number;
 }
 
 export class NetworkLoader {
-  /** True once a network is shown and its first frame drawn. */
+  /** True once a network is shown and its picture finished. */
   loaded = false;
-  readonly timings: LoadTimings = { read: 0, parse: 0, prepare: 0, draw: 0 };
+  readonly timings: LoadTimings = { read: 0, parse: 0, prepare: 0, draw: 0, firstFrame: 0, finished: 0 };
 
   constructor(
     private readonly state: ViewerState,
@@ -72,7 +76,11 @@ export class NetworkLoader {
     this.timings.prepare = prepared - parsed;
     const layers = data.layerSizes.join("-");
     this.viewer.afterNextFrame(() => {
-      this.timings.draw = performance.now() - prepared;
+      this.timings.firstFrame = performance.now();
+    });
+    this.viewer.afterNextPicture(() => {
+      this.timings.finished = performance.now();
+      this.timings.draw = this.timings.finished - prepared;
       this.loaded = true;
       this.status.info(`${name}: ${data.kind} ${layers}, ${data.nEdges.toLocaleString()} edges`, "ready");
     });

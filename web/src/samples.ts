@@ -12,14 +12,36 @@ import type { NetworkData } from "./format.js";
 
 /** Samples straight edges get at most (about 100 MB of arrays); a 784-81-49-10 network needs ~0.7 M. */
 const MAX_STRAIGHT_SAMPLES = 4_000_000;
+/** Scores and positions t along an edge are stored as 16-bit fractions of [0, 1] (0 and 1 exact). */
+export const UNIT16 = 65535;
+const SCORE_LEVELS = UNIT16 + 1;
 
+/** Sample positions as the GPU takes them: half floats where the browser has Float16Array, else float32. */
+export type PositionArray = Float16Array | Float32Array;
+const PositionArrayType = typeof Float16Array === "undefined" ? Float32Array : Float16Array;
+
+/** A (K, 3) position array for `count` elements (half floats where the browser has them). */
+export function positionArray(count: number): PositionArray {
+  return new PositionArrayType(3 * count);
+}
+
+/**
+ * Edge samples in *draw order*: edges sorted by their peak sample score, strongest first (ties in file order),
+ * so that any prefix of the arrays is the most important part of the picture (the level of detail) and the
+ * samples that a threshold hides form the tail. Arrays are what the GPU takes, 14 bytes per sample with the
+ * colours (half-float positions, 16-bit score and t, 8-bit colours).
+ */
 export interface EdgeSamples {
-  /** (S, 3) float32 sample positions; the file's own array for processed files. */
-  readonly points: Float32Array;
-  /** (E + 1,) offsets: edge e owns samples offsets[e] … offsets[e + 1] - 1. */
+  /** (S, 3) sample positions in draw order. */
+  readonly positions: PositionArray;
+  /** (E + 1,) offsets in draw order: the k-th drawn edge owns samples offsets[k] … offsets[k + 1] - 1. */
   readonly offsets: Uint32Array;
-  /** (S, 2) float32: (importance score in [0, 1], t in [0, 1]) per sample. */
-  readonly scoreAndT: Float32Array;
+  /** (E,) the file's index of the k-th drawn edge. */
+  readonly order: Uint32Array;
+  /** (E,) the k-th drawn edge's largest sample score, in UNIT16 steps; never increases along the draw order. */
+  readonly peaks: Uint16Array;
+  /** (S, 2) (score, t) per sample as fractions of UNIT16: score in [0, 1] (docs/viewer.md), t 0 at the source. */
+  readonly scoreAndT: Uint16Array;
   readonly count: number;
 }
 
@@ -67,34 +89,81 @@ export function importanceType(network: NetworkData): number {
 }
 
 /**
- * Samples of every edge: the file's polylines, or straight lines at `samplesPerUnit` per unit length.
- * Score of a sample at mix position m = ((1 - m)·|S| + m·|E|)·a (docs/viewer.md), clipped to [0, 1].
+ * Samples of every edge (the file's polylines, or straight lines at `samplesPerUnit` per unit length) in draw
+ * order. Score of a sample at mix position m = ((1 - m)·|S| + m·|E|)·a (docs/viewer.md), clipped to [0, 1].
  */
 export function edgeSamples(network: NetworkData, nodeScore: Float32Array, samplesPerUnit: number): EdgeSamples {
   const { nEdges, edgeSource, edgeTarget, edgeImportance } = network;
   let points = network.edgePoints;
-  let offsets = network.edgeOffsets;
-  if (points === null || offsets === null) {
-    [points, offsets] = straightPolylines(network, samplesPerUnit);
+  let fileOffsets = network.edgeOffsets;
+  if (points === null || fileOffsets === null) {
+    [points, fileOffsets] = straightPolylines(network, samplesPerUnit);
   }
   const count = points.length / 3;
   const type = importanceType(network);
-  const scoreAndT = new Float32Array(count * 2);
+  // Mix positions at the two ends; in between m follows t (type 0) or stays put, so the ends bound the scores.
+  const m0 = mixPosition(0, type);
+  const m1 = mixPosition(1, type);
+  const filePeaks = new Uint16Array(nEdges);
   for (let e = 0; e < nEdges; e++) {
-    const first = offsets[e] as number;
-    const last = (offsets[e + 1] as number) - 1;
+    const source = nodeScore[edgeSource[e] as number] as number;
+    const target = nodeScore[edgeTarget[e] as number] as number;
+    const high = Math.max((1 - m0) * source + m0 * target, (1 - m1) * source + m1 * target);
+    filePeaks[e] = Math.round(Math.min(1, high * (edgeImportance[e] as number)) * UNIT16);
+  }
+  const order = descendingOrder(filePeaks);
+  const positions = positionArray(count);
+  const scoreAndT = new Uint16Array(2 * count);
+  const offsets = new Uint32Array(nEdges + 1);
+  const peaks = new Uint16Array(nEdges);
+  const follows = type === 0;
+  for (let k = 0; k < nEdges; k++) {
+    const e = order[k] as number;
+    const first = fileOffsets[e] as number;
+    const span = (fileOffsets[e + 1] as number) - 1 - first;
+    const to = offsets[k] as number;
+    offsets[k + 1] = to + span + 1;
+    const peak = filePeaks[e] as number;
+    peaks[k] = peak;
+    positions.set(points.subarray(3 * first, 3 * (first + span + 1)), 3 * to);
     const source = nodeScore[edgeSource[e] as number] as number;
     const target = nodeScore[edgeTarget[e] as number] as number;
     const a = edgeImportance[e] as number;
-    const span = last - first;
-    for (let i = first; i <= last; i++) {
-      const t = (i - first) / span;
-      const m = mixPosition(t, type);
-      scoreAndT[2 * i] = Math.min(1, ((1 - m) * source + m * target) * a);
-      scoreAndT[2 * i + 1] = t;
+    for (let i = 0, j = 2 * to; i <= span; i++, j += 2) {
+      const t = i / span;
+      const m = follows ? t : m0;
+      // Capped at the peak, so no sample outscores the peak its edge is sorted and cut by (rounding aside).
+      scoreAndT[j] = Math.min(peak, Math.round(Math.min(1, ((1 - m) * source + m * target) * a) * UNIT16));
+      scoreAndT[j + 1] = Math.round(t * UNIT16);
     }
   }
-  return { points, offsets, scoreAndT, count };
+  return { positions, offsets, order, peaks, scoreAndT, count };
+}
+
+/** Indices of `keys` by descending key, ties in index order (a counting sort: keys are 16-bit). */
+function descendingOrder(keys: Uint16Array): Uint32Array {
+  const starts = new Uint32Array(SCORE_LEVELS + 1);
+  for (const key of keys) starts[UNIT16 - key + 1] = (starts[UNIT16 - key + 1] as number) + 1;
+  for (let level = 1; level <= SCORE_LEVELS; level++) starts[level] = (starts[level] as number) + (starts[level - 1] as number);
+  const order = new Uint32Array(keys.length);
+  keys.forEach((key, index) => {
+    const slot = UNIT16 - key;
+    order[starts[slot] as number] = index;
+    starts[slot] = (starts[slot] as number) + 1;
+  });
+  return order;
+}
+
+/** How many samples lead the draw order up to the first edge whose peak fails `shows` (a monotone test). */
+export function shownPrefix(samples: EdgeSamples, shows: (peak: number) => boolean): number {
+  let low = 0;
+  let high = samples.peaks.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (shows((samples.peaks[middle] as number) / UNIT16)) low = middle + 1;
+    else high = middle;
+  }
+  return samples.offsets[low] as number;
 }
 
 function edgeLength(nodePosition: Float32Array, source: number, target: number): number {

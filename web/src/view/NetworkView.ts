@@ -1,15 +1,22 @@
 /**
- * The loaded network as three.js objects: a node layer and an edge layer, each one draw call, rebuilt when
- * its mode changes, recoloured in place when the class view changes, re-uniformed when a setting changes.
- * Reads the state; never writes it.
+ * The loaded network as three.js objects: a node layer and an edge layer, rebuilt when their mode changes,
+ * recoloured in place when the class view changes, re-uniformed when a setting changes. Reads the state; never
+ * writes it.
+ *
+ * A picture is drawn progressively: the first frame draws the nodes and the strongest edge samples (the
+ * samples are in draw order, strongest edges first), later frames add the next chunks of samples on top without
+ * clearing, so a slow GPU shows the network at once and the page stays responsive while it fills in. The
+ * blending (MIN/MAX, or a depth test) does not depend on order, so the finished picture is the one a single
+ * frame would draw. Samples that the settings hide (at or below the importance threshold, or fully transparent)
+ * form the tail of the draw order and are never drawn.
  */
 
 import { Box3, Group, type PerspectiveCamera, Sphere, Vector3 } from "three";
-import { nodeColours, sampleColours } from "../colours.js";
+import { nodeColours, sampleColours, scoreAlpha } from "../colours.js";
 import type { NetworkData } from "../format.js";
-import { type EdgeSamples, edgeSamples, nodeScores } from "../samples.js";
+import { type EdgeSamples, edgeSamples, nodeScores, positionArray, shownPrefix, UNIT16 } from "../samples.js";
 import type { Change, ViewerState } from "../state.js";
-import { type Layer, lineLayer, pointLayer, segmentLayer, sphereLayer } from "./layers.js";
+import { type ElementArrays, type Layer, lineLayer, pointLayer, segmentLayer, sphereLayer } from "./layers.js";
 import { impostorMaterial, lineMaterial, pointMaterial, Shading } from "./materials.js";
 
 /** Diameter of the dots of the point modes, in CSS pixels. */
@@ -19,15 +26,31 @@ const FIT_SAMPLES = 50_000;
 const EMPTY = new Float32Array(0);
 // Elements fainter than this importance term (at most 30 % opaque) may fall outside the fitted view.
 const VISIBLE = 0.3;
+/** Edge samples per chunk (one draw call, one step of a progressive picture): at least this many … */
+const MIN_CHUNK_SAMPLES = 16_384;
+/** … and at most this many chunks, so that a huge file costs a bounded number of draw calls. */
+const MAX_CHUNKS = 1024;
+// Slack in the tests that predict which samples the shaders hide: when in doubt a sample is drawn.
+const SLACK = 1e-6;
+/** Edge modes whose shaders hide an element whose importance term is ≤ 0 (opaque spheres show it). */
+const FADING_MODES = ["transparent_sphere", "transparent_ellipsoid", "line", "point"];
 
 /** Everything derived once per network: typed arrays the layers share. */
 interface Derived {
   readonly data: NetworkData;
   readonly nodeScore: Float32Array;
+  /** (N, 4) float node colours and α_v, from which the samples' colours are interpolated. */
   readonly nodeColour: Float32Array;
-  readonly nodeScoreAndT: Float32Array;
+  readonly nodes: ElementArrays;
   readonly samples: EdgeSamples;
-  readonly sampleColour: Float32Array;
+  readonly edges: ElementArrays;
+}
+
+/** Bytes the view holds for the network, for the benchmark: the file, the arrays derived from it, GPU buffers. */
+export interface MemoryUse {
+  readonly fileBytes: number;
+  readonly arrayBytes: number;
+  readonly gpuBytes: number;
 }
 
 export class NetworkView {
@@ -46,6 +69,10 @@ export class NetworkView {
   private edgeLayer: Layer | null = null;
   private nodeMode = "";
   private edgeMode = "";
+  /** Edge samples the settings can show: a prefix of the draw order. */
+  private shown = 0;
+  /** Edge samples drawn on the current picture (a prefix of `shown`). */
+  private drawn = 0;
   private readonly unsubscribe: () => void;
   private readonly scratch = new Vector3();
 
@@ -66,6 +93,29 @@ export class NetworkView {
     return this.derived?.samples.count ?? 0;
   }
 
+  /** Edge samples the current settings can show, and how many of them the current picture has drawn. */
+  get progress(): { readonly drawn: number; readonly shown: number } {
+    return { drawn: this.drawn, shown: this.shown };
+  }
+
+  /** True when the current picture has every sample it can show. */
+  get complete(): boolean {
+    return this.drawn >= this.shown;
+  }
+
+  get memory(): MemoryUse {
+    const d = this.derived;
+    if (d === null) return { fileBytes: 0, arrayBytes: 0, gpuBytes: 0 };
+    const { positions, offsets, order, peaks, scoreAndT } = d.samples;
+    const views = [positions, offsets, order, peaks, scoreAndT, d.edges.colours, d.edges.chunks, d.nodeScore,
+      d.nodeColour, d.nodes.positions, d.nodes.colours, d.nodes.scoreAndT];
+    return {
+      fileBytes: d.data.nodePosition.buffer.byteLength,
+      arrayBytes: views.reduce((sum, view) => sum + view.byteLength, 0),
+      gpuBytes: (this.nodeLayer?.gpuBytes ?? 0) + (this.edgeLayer?.gpuBytes ?? 0),
+    };
+  }
+
   private onChange(change: Change): void {
     if (change === "network") this.rebuild();
     else if (change === "render") this.applyRender();
@@ -78,24 +128,40 @@ export class NetworkView {
     if (loaded === null) {
       this.derived = null;
       this.fitPoints = new Float32Array(0);
+      this.shown = this.drawn = 0;
       return;
     }
     const data = loaded.data;
     const nodeScore = nodeScores(data);
     const samples = edgeSamples(data, nodeScore, this.samplesPerUnit());
-    const nodeScoreAndT = new Float32Array(2 * data.nNodes);
-    for (let n = 0; n < data.nNodes; n++) nodeScoreAndT[2 * n] = nodeScore[n] as number;
+    const nodeScoreAndT = new Uint16Array(2 * data.nNodes);
+    for (let n = 0; n < data.nNodes; n++) nodeScoreAndT[2 * n] = Math.round((nodeScore[n] as number) * UNIT16);
+    const nodePositions = positionArray(data.nNodes);
+    nodePositions.set(data.nodePosition);
     this.derived = {
       data,
       nodeScore,
       nodeColour: new Float32Array(4 * data.nNodes),
-      nodeScoreAndT,
+      nodes: {
+        positions: nodePositions,
+        colours: new Uint8Array(4 * data.nNodes),
+        scoreAndT: nodeScoreAndT,
+        count: data.nNodes,
+        chunks: Uint32Array.of(0, data.nNodes),
+      },
       samples,
-      sampleColour: new Float32Array(4 * samples.count),
+      edges: {
+        positions: samples.positions,
+        colours: new Uint8Array(4 * samples.count),
+        scoreAndT: samples.scoreAndT,
+        count: samples.count,
+        chunks: edgeChunks(samples.offsets),
+      },
     };
     this.layoutBox.setFromArray(data.nodePosition);
-    const all = new Box3().setFromArray(samples.points).union(this.layoutBox);
-    all.getBoundingSphere(this.bounds);
+    // Straight edges lie within the nodes' box; polylines are measured on the file's own float32 points.
+    const all = data.edgePoints === null ? this.layoutBox.clone() : new Box3().setFromArray(data.edgePoints);
+    all.union(this.layoutBox).getBoundingSphere(this.bounds);
     this.computeColours();
     this.applyRender();
   }
@@ -104,13 +170,17 @@ export class NetworkView {
     const d = this.derived;
     if (d === null) return;
     nodeColours(d.data, d.nodeScore, this.state.classView, d.nodeColour);
-    sampleColours(d.data, d.samples, d.nodeColour, this.state.classView, d.sampleColour);
+    d.nodeColour.forEach((value, i) => {
+      d.nodes.colours[i] = Math.round(255 * value);
+    });
+    sampleColours(d.data, d.samples, d.nodeColour, this.state.classView, d.edges.colours);
   }
 
   private recolour(): void {
     this.computeColours();
     this.nodeLayer?.coloursChanged();
     this.edgeLayer?.coloursChanged();
+    this.updateShown();
   }
 
   private applyRender(): void {
@@ -121,14 +191,12 @@ export class NetworkView {
     const edgeMode = String(this.state.render["edge_mode"]);
     const d = this.derived;
     if (d === null) return;
-    const { nodePosition } = d.data;
-    const nodes = nodeMode === "none" ? EMPTY : drawnPoints(nodePosition, d.nodeScoreAndT, setting, "nodes", Infinity);
-    const { points, scoreAndT } = d.samples;
-    const edges = edgeMode === "none" ? EMPTY : drawnPoints(points, scoreAndT, setting, "edges", FIT_SAMPLES);
+    const nodes = nodeMode === "none" ? EMPTY : drawnPoints(d.nodes, setting, "nodes", Infinity);
+    const edges = edgeMode === "none" ? EMPTY : drawnPoints(d.edges, setting, "edges", FIT_SAMPLES);
     this.fitPoints = new Float32Array(nodes.length + edges.length);
     this.fitPoints.set(nodes);
     this.fitPoints.set(edges, nodes.length);
-    if (this.fitPoints.length === 0) this.fitPoints = nodePosition;
+    if (this.fitPoints.length === 0) this.fitPoints = d.data.nodePosition;
     if (nodeMode !== this.nodeMode || this.nodeLayer === null) {
       this.replace("node", this.buildNodes(nodeMode, d));
       this.nodeMode = nodeMode;
@@ -137,47 +205,57 @@ export class NetworkView {
       this.replace("edge", this.buildEdges(edgeMode, d));
       this.edgeMode = edgeMode;
     }
+    this.updateShown();
+  }
+
+  /**
+   * The prefix of the draw order that can show: edges whose strongest sample is above the threshold and, in
+   * the modes that hide elements whose importance term is ≤ 0, not fully transparent (in a class view α_v
+   * does not follow the score, so only the threshold counts there).
+   */
+  private updateShown(): void {
+    const d = this.derived;
+    if (d === null || this.edgeLayer === null) {
+      this.shown = this.drawn = 0;
+      return;
+    }
+    const threshold = this.state.number("edges.importance_threshold");
+    const opacity = this.state.number("edges.importance_opacity");
+    const alphaOf = FADING_MODES.includes(this.edgeMode) ? scoreAlpha(this.state.classView) : null;
+    this.shown = shownPrefix(d.samples, (peak) => {
+      if (peak <= threshold - SLACK) return false;
+      return alphaOf === null || 1 - opacity + opacity * (Math.round(255 * alphaOf(peak)) / 255) > -SLACK;
+    });
+    this.drawn = 0;
   }
 
   private buildNodes(mode: string, d: Derived): Layer | null {
-    const arrays = {
-      positions: d.data.nodePosition,
-      colours: d.nodeColour,
-      scoreAndT: d.nodeScoreAndT,
-      count: d.data.nNodes,
-    };
     const shading = this.nodeShading;
     switch (mode) {
       case "sphere":
-        return sphereLayer(arrays, impostorMaterial(shading, { segment: false, transparent: false }));
+        return sphereLayer(d.nodes, impostorMaterial(shading, { segment: false, transparent: false }));
       case "transparent_sphere":
-        return sphereLayer(arrays, impostorMaterial(shading, { segment: false, transparent: true }));
+        return sphereLayer(d.nodes, impostorMaterial(shading, { segment: false, transparent: true }));
       case "point":
-        return pointLayer(arrays, pointMaterial(shading));
+        return pointLayer(d.nodes, pointMaterial(shading));
       default:
         return null;
     }
   }
 
   private buildEdges(mode: string, d: Derived): Layer | null {
-    const arrays = {
-      positions: d.samples.points,
-      colours: d.sampleColour,
-      scoreAndT: d.samples.scoreAndT,
-      count: d.samples.count,
-    };
     const shading = this.edgeShading;
     switch (mode) {
       case "sphere":
-        return sphereLayer(arrays, impostorMaterial(shading, { segment: false, transparent: false }));
+        return sphereLayer(d.edges, impostorMaterial(shading, { segment: false, transparent: false }));
       case "transparent_sphere":
-        return sphereLayer(arrays, impostorMaterial(shading, { segment: false, transparent: true }));
+        return sphereLayer(d.edges, impostorMaterial(shading, { segment: false, transparent: true }));
       case "transparent_ellipsoid":
-        return segmentLayer(arrays, impostorMaterial(shading, { segment: true, transparent: true }));
+        return segmentLayer(d.edges, impostorMaterial(shading, { segment: true, transparent: true }));
       case "line":
-        return lineLayer(arrays, d.samples.offsets, lineMaterial(shading));
+        return lineLayer(d.edges, d.samples.offsets, lineMaterial(shading));
       case "point":
-        return pointLayer(arrays, pointMaterial(shading));
+        return pointLayer(d.edges, pointMaterial(shading));
       default:
         return null;
     }
@@ -194,9 +272,43 @@ export class NetworkView {
     else this.edgeLayer = next;
   }
 
-  /** (S, 2) float32 (score, t) of the edge samples drawn now; empty before a network is loaded. */
-  get edgeScoreAndT(): Float32Array {
-    return this.derived?.samples.scoreAndT ?? new Float32Array(0);
+  /** (S, 2) (score, t) of the edge samples, fractions of UNIT16; empty before a network is loaded. */
+  get edgeScoreAndT(): Uint16Array {
+    return this.derived?.samples.scoreAndT ?? new Uint16Array(0);
+  }
+
+  /** Set up the next frame to draw everything it can show in one go (a screenshot, a headset frame). */
+  showAll(): void {
+    this.setNodesVisible(true);
+    this.edgeLayer?.show(0, this.shown);
+    this.drawn = this.shown;
+  }
+
+  /** Set up the next frame to start a new picture: the nodes and the strongest `budget` edge samples. */
+  startPicture(budget: number): void {
+    this.setNodesVisible(true);
+    this.drawn = Math.min(this.shown, budget);
+    this.edgeLayer?.show(0, this.drawn);
+  }
+
+  /**
+   * Set up the next frame to add the next edge samples (whole chunks, at least one, within `budget` where
+   * possible) to the picture drawn so far, which it must not clear. The frame that finishes the picture draws
+   * transparent nodes again (a no-op under MIN/MAX) so that they end above opaque edge spheres, as in one frame.
+   */
+  continuePicture(budget: number): void {
+    const layer = this.edgeLayer;
+    if (layer === null) return;
+    const from = chunkStart(layer.chunks, this.drawn);
+    let to = chunkEnd(layer.chunks, this.drawn);
+    while (to < this.shown && chunkEnd(layer.chunks, to) - from <= budget) to = chunkEnd(layer.chunks, to);
+    this.drawn = Math.min(to, this.shown);
+    layer.show(from, this.drawn);
+    this.setNodesVisible(this.complete && this.nodeMode !== "sphere");
+  }
+
+  private setNodesVisible(visible: boolean): void {
+    if (this.nodeLayer !== null) this.nodeLayer.object.visible = visible;
   }
 
   /**
@@ -228,22 +340,55 @@ export class NetworkView {
   }
 }
 
+/** Chunk bounds over the samples (starts, then the count): whole edges, about the same number of samples each. */
+function edgeChunks(offsets: Uint32Array): Uint32Array {
+  const count = offsets[offsets.length - 1] as number;
+  const size = Math.max(MIN_CHUNK_SAMPLES, Math.ceil(count / MAX_CHUNKS));
+  const bounds = [0];
+  for (const offset of offsets) {
+    if (offset - (bounds[bounds.length - 1] as number) >= size) bounds.push(offset);
+  }
+  if ((bounds[bounds.length - 1] as number) < count) bounds.push(count);
+  return Uint32Array.from(bounds);
+}
+
+/** Index (into `chunks`) of the chunk holding element `i`; the last bound for i past the end. */
+function chunkIndex(chunks: Uint32Array, i: number): number {
+  let low = 0;
+  let high = chunks.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >>> 1;
+    if ((chunks[middle] as number) <= i) low = middle;
+    else high = middle - 1;
+  }
+  return low;
+}
+
+function chunkStart(chunks: Uint32Array, i: number): number {
+  return chunks[chunkIndex(chunks, i)] as number;
+}
+
+/** The end of the chunk holding element `i`, the count for i past the end. */
+function chunkEnd(chunks: Uint32Array, i: number): number {
+  return chunks[Math.min(chunkIndex(chunks, i) + 1, chunks.length - 1)] as number;
+}
+
 /**
  * Positions (x, y, z flat) of the elements of a group that are clearly visible: above its importance threshold,
  * with an importance term (their score as α_v) of at least VISIBLE; every k-th of them, at most `limit`.
  */
 function drawnPoints(
-  positions: Float32Array,
-  scoreAndT: Float32Array,
+  arrays: ElementArrays,
   setting: (key: string) => number,
   prefix: string,
   limit: number,
 ): Float32Array {
   const threshold = setting(`${prefix}.importance_threshold`);
   const opacity = setting(`${prefix}.importance_opacity`);
+  const { positions, scoreAndT, count } = arrays;
   const drawn: number[] = [];
-  for (let i = 0; i < scoreAndT.length / 2; i++) {
-    const score = scoreAndT[2 * i] as number;
+  for (let i = 0; i < count; i++) {
+    const score = (scoreAndT[2 * i] as number) / UNIT16;
     if (score > threshold && 1 - opacity + opacity * score >= VISIBLE) drawn.push(i);
   }
   const stride = Math.max(1, Math.ceil(drawn.length / limit));

@@ -1,12 +1,14 @@
 /**
  * The three.js side: renderer, camera, orbit controls, the network view and the frame loop. Frames are drawn
- * only when something changed or the orbit turns, so an idle viewer costs nothing.
+ * only when something changed, the orbit turns or a picture is still filling in (NetworkView draws a large
+ * network over several frames, each adding to the last), so an idle viewer costs nothing.
  */
 
 import { Box3, Color, PerspectiveCamera, Scene, Vector3, WebGLRenderer } from "three";
 import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
 import type { ViewerState } from "../state.js";
 import { DEFAULT_PRESET, FIELD_OF_VIEW_DEGREES, fitCamera, presetDirection } from "./camera.js";
+import { DetailGovernor } from "./detail.js";
 import { NetworkView } from "./NetworkView.js";
 import { ResolutionGovernor } from "./resolution.js";
 
@@ -30,8 +32,10 @@ export class Viewer {
   readonly camera = new PerspectiveCamera(FIELD_OF_VIEW_DEGREES, 1, 0.01, 100);
   readonly controls: OrbitControls;
   readonly networkView: NetworkView;
-  /** Frames drawn so far (tests wait on it). */
+  /** Finished pictures drawn so far: frames after which the canvas shows everything (tests wait on it). */
   framesRendered = 0;
+  /** Frames drawn so far, finished pictures or steps of one. */
+  framesDrawn = 0;
   private measuredFps = 0;
   readonly scene = new Scene();
   private needsRender = true;
@@ -39,6 +43,11 @@ export class Viewer {
   private moved = false;
   private readonly pixelRatio: number;
   private readonly governor = new ResolutionGovernor();
+  private readonly detail = new DetailGovernor();
+  /** Whether the frame loop's previous tick drew a frame. */
+  private drewLastTick = false;
+  /** Tests: pictures stop after their first frame, of at most this many edge samples (null: no hold). */
+  heldPicture: number | null = null;
   private running = true;
   private lastTime = performance.now();
   private fpsWindowStart = performance.now();
@@ -48,6 +57,7 @@ export class Viewer {
   private readonly unsubscribe: () => void;
   private readonly tick = (now: number): void => this.frame(now);
   private onFrameListeners: (() => void)[] = [];
+  private onPictureListeners: (() => void)[] = [];
   /** The control panel floating over the canvas's right side: framing keeps the network beside it. */
   private panel: HTMLElement | null = null;
   /** Width of the canvas the panel leaves free, over its height. */
@@ -63,10 +73,12 @@ export class Viewer {
     private readonly state: ViewerState,
     private readonly options: ViewerOptions,
   ) {
-    this.renderer = new WebGLRenderer({ antialias: false, alpha: false, preserveDrawingBuffer: false });
+    // The drawing buffer is kept between frames: a progressive picture draws on top of the previous frame.
+    this.renderer = new WebGLRenderer({ antialias: false, alpha: false, preserveDrawingBuffer: true });
     this.pixelRatio = options.testMode ? 1 : window.devicePixelRatio;
     this.renderer.setPixelRatio(this.pixelRatio);
-    this.scene.background = new Color(BACKGROUND);
+    // A clear colour, not a scene background: three clears a background at every frame, even a progressive one.
+    this.renderer.setClearColor(new Color(BACKGROUND), 1);
     container.appendChild(this.renderer.domElement);
     this.controls = new OrbitControls(this.camera, this.renderer.domElement);
     this.controls.autoRotateSpeed = ORBIT_SPEED;
@@ -99,9 +111,15 @@ export class Viewer {
     this.needsRender = true;
   }
 
-  /** Call `listener` once after the next frame is drawn. */
+  /** Call `listener` once after the next frame is drawn (perhaps the first step of a progressive picture). */
   afterNextFrame(listener: () => void): void {
     this.onFrameListeners.push(listener);
+    this.invalidate();
+  }
+
+  /** Call `listener` once after the next finished picture. */
+  afterNextPicture(listener: () => void): void {
+    this.onPictureListeners.push(listener);
     this.invalidate();
   }
 
@@ -151,7 +169,7 @@ export class Viewer {
   /** A PNG of the current view at the canvas's full drawing-buffer size. */
   screenshot(): Promise<Blob> {
     this.setResolution(1);
-    this.render(); // the drawing buffer is only valid right after a draw
+    this.render(); // the whole picture in one frame
     return new Promise((resolve, reject) => {
       const done = (blob: Blob | null): void => {
         if (blob === null) reject(new Error("screenshot failed"));
@@ -202,16 +220,35 @@ export class Viewer {
     }
     if (this.state.rotating) this.controls.update(seconds);
     if (!this.options.testMode && !this.needsRender && this.governor.wantsFullFrame(now)) this.needsRender = true;
+    const following = this.drewLastTick;
+    this.drewLastTick = this.needsRender || (!this.networkView.complete && this.heldPicture === null);
+    if (!this.drewLastTick) return;
+    const budget = Math.min(this.detail.budget(now, following), this.heldPicture ?? Infinity);
     if (this.needsRender) {
       // Tests want every frame alike, so only interactive use trades resolution for speed.
       this.setResolution(this.options.testMode ? 1 : this.governor.frame(now, this.moved));
       this.moved = false;
-      this.render();
+      this.networkView.startPicture(budget);
+      this.draw(true);
+      this.detail.drew(now, this.networkView.progress.drawn);
+    } else {
+      const before = this.networkView.progress.drawn;
+      this.networkView.continuePicture(budget);
+      this.draw(false);
+      this.detail.drew(now, this.networkView.progress.drawn - before);
     }
   }
 
+  /** Draw everything in one frame (a screenshot, a headset frame). */
   private render(): void {
+    this.networkView.showAll();
+    this.draw(true);
+  }
+
+  /** Draw the frame NetworkView has set up; `clear`: a new picture, else on top of the previous frame. */
+  private draw(clear: boolean): void {
     this.needsRender = false;
+    this.renderer.autoClear = clear;
     this.camera.updateMatrixWorld();
     this.networkView.updateCamera(this.camera, this.renderer.getPixelRatio());
     this.renderer.render(this.scene, this.camera);
@@ -220,13 +257,16 @@ export class Viewer {
       const gl = this.renderer.getContext();
       gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, this.probe);
     }
-    this.framesRendered++;
+    this.framesDrawn++;
     this.countFps();
-    if (this.onFrameListeners.length > 0) {
-      const listeners = this.onFrameListeners;
-      this.onFrameListeners = [];
-      for (const listener of listeners) listener();
+    const listeners = this.onFrameListeners;
+    this.onFrameListeners = [];
+    if (this.networkView.complete) {
+      this.framesRendered++;
+      listeners.push(...this.onPictureListeners);
+      this.onPictureListeners = [];
     }
+    for (const listener of listeners) listener();
   }
 
   private countFps(): void {
