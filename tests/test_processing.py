@@ -13,7 +13,7 @@ from nnscape.errors import Cancelled, ConfigError, FormatError
 from nnscape.generate import random_network
 from nnscape.layout import class_layout, grid_layout
 from nnscape.network import Network, dense_edges
-from nnscape.processing import process, quality
+from nnscape.processing import edges, process, quality
 from nnscape.progress import ProgressEvent
 
 # The defaults, spelled out so that each test can vary one key.
@@ -161,6 +161,20 @@ def test_same_input_and_seed_give_identical_output(small: Network, processed: Ne
     assert np.array_equal(again.edge_points, processed.edge_points)
     assert np.array_equal(again.node_position, processed.node_position)
     assert json.loads(again.metadata["quality"]) == json.loads(processed.metadata["quality"])
+
+
+def test_processing_in_parts_gives_the_same_polylines(
+    small: Network, processed: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The edge phase works on parts of about PART_SAMPLES points; 50 cuts this network into dozens of parts,
+    # which must neither lose, reorder nor change a point (the deposits add up in the same order).
+    monkeypatch.setattr(edges, "PART_SAMPLES", 50)
+    again = process(small, CONFIG)
+    assert processed.edge_points is not None
+    assert again.edge_points is not None
+    assert processed.n_samples > 20 * 50
+    assert np.array_equal(again.edge_offsets, processed.edge_offsets)
+    assert np.array_equal(again.edge_points, processed.edge_points)
 
 
 def test_reprocessing_starts_from_the_layout_and_keeps_every_edge(small: Network, processed: Network) -> None:

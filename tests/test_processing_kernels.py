@@ -8,13 +8,14 @@ import torch
 
 from nnscape.generate import random_network
 from nnscape.processing.grid import MAX_FIELD_VALUES, Grid
-from nnscape.processing.polylines import MAX_STRETCH, Polylines, resample, smooth, straight
+from nnscape.processing.polylines import MAX_STRETCH, Polylines, edge_ranges, resample, smooth, straight
 from nnscape.processing.potential import (
     CLASS_REPULSION,
     bandwidths,
     class_vectors,
     class_weight,
     gradient_step,
+    largest_slope,
     potential_gradient,
 )
 from nnscape.processing.prune import prune_mask
@@ -111,9 +112,10 @@ def test_potential_attracts_to_own_class_and_repels_from_others() -> None:
 
 
 def test_flat_density_means_no_step() -> None:
-    move = gradient_step(torch.zeros(4, 3), torch.zeros(4, 3), 0.5)
+    move = gradient_step(torch.zeros(4, 3), largest_slope(torch.zeros(4, 3)), 0.5)
     assert torch.equal(move, torch.zeros(4, 3))
-    move = gradient_step(torch.tensor([[3.0, 4.0, 0.0]]), torch.ones(1, 3), 0.5)
+    move = gradient_step(torch.tensor([[3.0, 4.0, 0.0]]), 1.0, 0.5)
+    assert torch.equal(gradient_step(torch.tensor([[3e-7, 0.0, 0.0]]), 1.0, 0.5), torch.zeros(1, 3))  # noise
     assert torch.allclose(move, torch.tensor([[0.3, 0.4, 0.0]]))
 
 
@@ -131,3 +133,16 @@ def test_grid_memory_is_bounded_whatever_the_extent_and_channels() -> None:
     assert grid.n_cells * 51 <= 1.1 * MAX_FIELD_VALUES  # rounding up each axis adds a little
     fine = Grid.around(points[:1], box[:1], limits, pad=0.01, cell=0.001, channels=51)
     assert fine.cell == 0.001  # a small box keeps the asked-for cell
+
+
+def test_edge_ranges_cover_every_edge_once_in_parts_of_about_the_size_asked() -> None:
+    counts = torch.tensor([5, 5, 5, 30, 1, 1, 1, 1, 5, 5])
+    ranges = edge_ranges(counts, 10)
+    assert ranges[0][0] == 0
+    assert ranges[-1][1] == 10
+    assert all(a < b for a, b in ranges)  # no empty part
+    assert all(ranges[i][1] == ranges[i + 1][0] for i in range(len(ranges) - 1))  # none skipped or repeated
+    sizes = [int(counts[a:b].sum()) for a, b in ranges]
+    assert max(sizes) <= 30 + 10  # a long edge stays whole; a part overshoots by less than one edge
+    assert edge_ranges(counts, 1000) == [(0, 10)]
+    assert edge_ranges(torch.zeros(0, dtype=torch.int64), 10) == [(0, 0)]

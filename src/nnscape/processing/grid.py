@@ -67,15 +67,46 @@ class Grid:
     ) -> Grid:
         """The grid covering the points of each box ``(P, d)`` / ``(P,)`` plus ``pad``, within ``limits``.
 
-        ``limits`` = (low, high), ``(G, d)`` each: the box domains. Fitting the grid to where the points are
-        (they gather into bundles) rather than to the whole domain saves most cells once the kernel is small;
-        ``pad`` ≥ the kernel radius keeps the density of every point whole. The cell is ``cell``, or larger
-        where a field of ``channels`` values per cell would exceed :data:`MAX_FIELD_VALUES`.
+        ``limits`` = (low, high), ``(G, d)`` each: the box domains. See :meth:`fitted`.
+        """
+        return cls.fitted(Grid.bounds(points, box, limits[0].shape[0]), limits, pad, cell, channels)
+
+    @staticmethod
+    def bounds(
+        points: torch.Tensor, box: torch.Tensor, n_boxes: int, previous: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Lowest and highest corner ``(G, d)`` of the points ``(P, d)`` of each box ``box`` ``(P,)``.
+
+        ``previous`` (bounds of other points) widens the result, so bounds can be gathered chunk by chunk.
+        A box without points gets +inf / -inf.
+        """
+        if previous is None:
+            shape = (n_boxes, points.shape[1])
+            previous = (points.new_full(shape, math.inf), points.new_full(shape, -math.inf))
+        index = box.unsqueeze(1).expand(-1, points.shape[1])
+        return (
+            previous[0].scatter_reduce(0, index, points, "amin"),
+            previous[1].scatter_reduce(0, index, points, "amax"),
+        )
+
+    @classmethod
+    def fitted(
+        cls,
+        bounds: tuple[torch.Tensor, torch.Tensor],
+        limits: tuple[torch.Tensor, torch.Tensor],
+        pad: float,
+        cell: float,
+        channels: int,
+    ) -> Grid:
+        """The grid covering ``bounds`` (from :meth:`bounds`) plus ``pad`` of each box, within ``limits``.
+
+        Fitting the grid to where the points are (they gather into bundles) rather than to the whole domain
+        saves most cells once the kernel is small; ``pad`` ≥ the kernel radius keeps the density of every
+        point whole. The cell is ``cell``, or larger where a field of ``channels`` values per cell would
+        exceed :data:`MAX_FIELD_VALUES`.
         """
         low, high = limits
-        index = box.unsqueeze(1).expand(-1, points.shape[1])
-        first = low.new_full(low.shape, math.inf).scatter_reduce(0, index, points, "amin")
-        last = high.new_full(high.shape, -math.inf).scatter_reduce(0, index, points, "amax")
+        first, last = bounds
         empty = ~torch.isfinite(first)  # a box without points keeps its whole (unused) domain
         first = torch.where(empty, low, torch.maximum(first - pad, low))
         last = torch.where(empty, low, torch.minimum(last + pad, high))
@@ -99,17 +130,20 @@ class Grid:
         Points outside their box are clamped into its border cells, so a stray point can never read or write
         out of range.
         """
-        cells = torch.floor((points - self.origin[box]) / self.cell).long()
+        cells = torch.floor((points - self.origin.index_select(0, box)) / self.cell).long()
         flat = box.clone()
         for axis, n in enumerate(self.shape):
             flat.mul_(n).add_(cells[:, axis].clamp_(0, n - 1))
         return flat
 
-    def deposit(self, index: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
-        """Sum ``values`` ``(P, K)`` into the cells ``index`` ``(P,)``; returns the ``(G, *shape, K)`` field."""
-        field = values.new_zeros((self.n_cells, values.shape[1]))
-        field.index_add_(0, index, values)
-        return field.view(self.n_boxes, *self.shape, values.shape[1])
+    def deposit(self, index: torch.Tensor, values: torch.Tensor, field: torch.Tensor | None = None) -> torch.Tensor:
+        """Sum ``values`` ``(P, K)`` into the cells ``index`` ``(P,)``; returns the ``(G, *shape, K)`` field.
+
+        ``field``, a field this returned before, adds to it instead of starting from zero (deposits in parts).
+        """
+        flat = values.new_zeros((self.n_cells, values.shape[1])) if field is None else field.view(self.n_cells, -1)
+        flat.index_add_(0, index, values)
+        return flat.view(self.n_boxes, *self.shape, values.shape[1])
 
     def blur(self, field: torch.Tensor, bandwidth: float) -> torch.Tensor:
         """Convolve ``(G, *shape, K)`` with a Gaussian of σ = bandwidth / 2 cut at radius ``bandwidth``.

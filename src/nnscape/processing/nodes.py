@@ -22,6 +22,7 @@ from nnscape.processing.potential import (
     class_weight,
     density_slopes,
     gradient_step,
+    largest_slope,
     potential_gradient,
 )
 from nnscape.progress import ProgressCallback, check_cancelled, report
@@ -72,7 +73,7 @@ def bundle_nodes(
         grid = Grid.around(xy, box, (low, high), h + cell, cell, values.shape[1] + 1)
         slopes = density_slopes(grid, grid.cell_index(xy, box), values, h)
         gradient = potential_gradient(slopes, vectors, class_weight(h, first, finest))
-        xy.add_(gradient_step(gradient, slopes[:, :, -1], NODE_STEP * h)).clamp_(-half, half)
+        xy.add_(gradient_step(gradient, largest_slope(slopes[:, :, -1]), NODE_STEP * h)).clamp_(-half, half)
         offset = xy - start
         xy = start + offset * (reach / offset.norm(dim=1, keepdim=True).clamp_min(reach))
         report(progress, "nodes", k + 1, len(schedule), bandwidth=h)

@@ -29,6 +29,7 @@ import math
 import torch
 
 from nnscape.processing.grid import Grid
+from nnscape.processing.polylines import row_norm
 
 __all__ = [
     "CELLS_PER_BANDWIDTH",
@@ -39,7 +40,9 @@ __all__ = [
     "class_weight",
     "density_slopes",
     "gradient_step",
+    "largest_slope",
     "potential_gradient",
+    "slope_field",
 ]
 
 # Final σ, the weight of other-class repulsion (safe at 1 in this form; the first form failed at 1).
@@ -90,9 +93,16 @@ def density_slopes(grid: Grid, index: torch.Tensor, values: torch.Tensor, bandwi
     ``values`` ``(P, C)`` is what each point deposits (weight × class vector); the density is blurred with
     bandwidth ``bandwidth`` and differentiated on the grid, then read back in each point's own cell.
     """
-    density = grid.blur(grid.deposit(index, values), bandwidth)
-    field = torch.cat([density, density.norm(dim=-1, keepdim=True)], dim=-1)
-    return grid.lookup(grid.gradient(field), index)
+    return grid.lookup(slope_field(grid, grid.deposit(index, values), bandwidth), index)
+
+
+def slope_field(grid: Grid, deposit: torch.Tensor, bandwidth: float) -> torch.Tensor:
+    """``(G, *shape, d, C + 1)``: slopes of the blurred class density and of its norm in every cell.
+
+    ``deposit`` ``(G, *shape, C)``: what the points deposited (:meth:`Grid.deposit`).
+    """
+    density = grid.blur(deposit, bandwidth)
+    return grid.gradient(torch.cat([density, density.norm(dim=-1, keepdim=True)], dim=-1))
 
 
 def potential_gradient(slopes: torch.Tensor, vectors: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -105,12 +115,18 @@ def potential_gradient(slopes: torch.Tensor, vectors: torch.Tensor, sigma: float
     return own.mul_(1.0 + sigma).sub_(slopes[:, :, -1], alpha=sigma)
 
 
-def gradient_step(gradient: torch.Tensor, density_slope: torch.Tensor, step: float) -> torch.Tensor:
+def largest_slope(density_slope: torch.Tensor) -> float:
+    """The largest component of the density slopes ``(P, d)`` at the points (0 for none): the scale that
+    :func:`gradient_step` measures flatness by."""
+    return float(density_slope.abs().max()) if density_slope.numel() else 0.0
+
+
+def gradient_step(gradient: torch.Tensor, largest: float, step: float) -> torch.Tensor:
     """``(P, d)`` move of length ``step`` along ``gradient`` ``(P, d)``; zero where it is flat.
 
-    "Flat" is relative: below ``SLOPE_FLOOR`` times the largest component of the density slopes ``(P, d)``.
+    "Flat" is relative: below ``SLOPE_FLOOR`` times ``largest``, the largest component of the density
+    slopes at the points (:func:`largest_slope`; the same for every chunk of one iteration).
     """
-    floor = SLOPE_FLOOR * float(density_slope.abs().max()) if density_slope.numel() else 0.0
-    length = gradient.norm(dim=1, keepdim=True)
-    moving = length > max(floor, _TINY)
-    return gradient.mul_(torch.where(moving, step / length.clamp_min(_TINY), 0.0))
+    length = row_norm(gradient)
+    moving = length > max(SLOPE_FLOOR * largest, _TINY)
+    return gradient.mul_(torch.where(moving, step / length.clamp_min(_TINY), 0.0).unsqueeze(1))

@@ -34,7 +34,7 @@ from nnscape.config import RenderConfig
 from nnscape.errors import FormatError
 from nnscape.layout import grid_layout
 from nnscape.network import Network
-from nnscape.processing.polylines import Polylines, at_fractions, resample, straight
+from nnscape.processing.polylines import Polylines, at_fractions, resample, row_norm, straight
 from nnscape.processing.potential import class_vectors
 
 __all__ = ["INK_CELLS_PER_WIDTH", "quality"]
@@ -124,30 +124,36 @@ def _ink(
     cell = width / INK_CELLS_PER_WIDTH
     shape = torch.clamp(torch.ceil((high - low) / cell).long(), min=1)
     ink = torch.zeros(int(shape.prod()), dtype=torch.float32)
-    starts = lines.points[:-1]
-    steps = lines.points[1:] - starts
-    values = torch.ones(steps.shape[0]) if opacity is None else torch.maximum(opacity[:-1], opacity[1:])
-    within = torch.ones(steps.shape[0], dtype=torch.bool)
+    within = torch.ones(lines.points.shape[0] - 1, dtype=torch.bool)
     within[lines.offsets[1:-1] - 1] = False  # the jump from one edge's end to the next edge's start
-    starts, steps, values = starts[within], steps[within], values[within]
-    length = steps.norm(dim=1)
-    for begin in range(0, steps.shape[0], _INK_CHUNK):
-        chunk = slice(begin, begin + _INK_CHUNK)
-        pieces = max(1, math.ceil(float(length[chunk].max()) * _INK_SAMPLES_PER_CELL / cell))
-        fractions = torch.linspace(0.0, 1.0, pieces + 1).view(1, -1, 1)
-        dense = (starts[chunk].unsqueeze(1) + steps[chunk].unsqueeze(1) * fractions).view(-1, 3)
-        cells = torch.minimum(torch.floor((dense - low) / cell).long().clamp_min(0), shape - 1)
-        index = (cells[:, 0] * shape[1] + cells[:, 1]) * shape[2] + cells[:, 2]
-        ink.scatter_reduce_(0, index, values[chunk].repeat_interleave(pieces + 1), "amax")
+    peak = None if opacity is None else torch.maximum(opacity[:-1], opacity[1:])
+    last = shape - 1
+    for begin in range(0, within.shape[0], _INK_CHUNK):
+        keep = torch.nonzero(within[begin : begin + _INK_CHUNK]).squeeze(1).add_(begin)
+        # In cell units, so that a point's cell is the floor of its coordinates.
+        starts = lines.points.index_select(0, keep)
+        steps = lines.points.index_select(0, keep + 1).sub_(starts).div_(cell)
+        starts = starts.sub_(low).div_(cell)
+        values = None if peak is None else peak.index_select(0, keep)
+        pieces = max(1, math.ceil(float(row_norm(steps).max()) * _INK_SAMPLES_PER_CELL)) if len(keep) else 1
+        for piece in range(pieces + 1):
+            cells = torch.add(starts, steps, alpha=piece / pieces).floor_().long().clamp_min_(0)
+            cells = torch.minimum(cells, last)
+            index = (cells[:, 0] * shape[1] + cells[:, 1]) * shape[2] + cells[:, 2]
+            if values is None:
+                ink.index_fill_(0, index, 1.0)
+            else:
+                ink.scatter_reduce_(0, index, values, "amax")
     return float(ink.double().mean())
 
 
 def _opacity(network: Network, lines: Polylines) -> torch.Tensor:
     """``(P,)`` the viewer's default edge opacity at every point of ``lines`` (see ``visible_ink``)."""
     node = torch.from_numpy(network.node_importance).norm(dim=1).clamp_max(1.0)
-    source = node[torch.from_numpy(network.edge_source.astype(np.int64))][lines.edge]
-    target = node[torch.from_numpy(network.edge_target.astype(np.int64))][lines.edge]
-    score = torch.lerp(source, target, lines.t.float()) * torch.from_numpy(network.edge_importance)[lines.edge]
+    source = node[torch.from_numpy(network.edge_source.astype(np.int64))].index_select(0, lines.edge)
+    target = node[torch.from_numpy(network.edge_target.astype(np.int64))].index_select(0, lines.edge)
+    edge_importance = torch.from_numpy(network.edge_importance).index_select(0, lines.edge)
+    score = torch.lerp(source, target, lines.t.float()) * edge_importance
     strength = RenderConfig().edges_importance_opacity
     return (strength * score.clamp_max(1.0) - (strength - 1.0)).clamp(0.0, 1.0)
 
