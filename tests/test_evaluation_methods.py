@@ -118,5 +118,9 @@ def test_cli_compares_the_methods(trained: TrainedModel, tmp_path: Path, capsys:
     assert "batchnorm-gamma" not in printed
     with (out / "methods-curves.csv").open() as file:
         assert next(csv.reader(file)) == ["pruned_fraction", "activation", "taylor", "magnitude", "random"]
+    for plot in ("methods-curves", "pruning-curves", "pruning-per-class"):  # every plot names the split
+        text = (out / f"{plot}.svg").read_text()
+        assert "Train accuracy" in text
+        assert "Test accuracy" not in text
     assert main([*arguments, "--method", "taylor", "--network", str(checkpoint)]) == 1
     assert "--method: not with --network" in capsys.readouterr().err

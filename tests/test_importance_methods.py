@@ -15,9 +15,10 @@ from torch import nn
 
 import nnscape
 from nnscape.cli import main
-from nnscape.cli.importance import DEFAULT_METHOD, METHOD_HELP
+from nnscape.cli.importance import DEFAULT_METHOD, METHOD_HELP, PRECISION_CHOICES
 from nnscape.errors import Cancelled, ConfigError
 from nnscape.importance import METHODS, importance, method, method_settings
+from nnscape.importance.bn_gamma import PRECISIONS
 from nnscape.io import load
 from nnscape.network import Network
 from nnscape.progress import ProgressEvent
@@ -155,6 +156,14 @@ def test_cli_method_is_written_into_the_file(checkpoint: Path, tmp_path: Path) -
     assert main(["importance", str(checkpoint), "--data", "digits", "--method", "taylor", "--out", str(out),
                  "--quiet"]) == 0  # fmt: skip
     assert json.loads(load(out).metadata["importance_config"])["method"] == "taylor"
+
+
+def test_cli_precision_is_batchnorm_gammas_and_recorded(checkpoint: Path, tmp_path: Path) -> None:
+    assert PRECISION_CHOICES == PRECISIONS
+    out = tmp_path / "float32.nnscape"
+    assert main(["importance", str(checkpoint), "--data", "digits", "--precision", "float32", "--epochs", "1",
+                 "--out", str(out), "--quiet"]) == 0  # fmt: skip
+    assert json.loads(load(out).metadata["importance_config"])["precision"] == "float32"
 
 
 @pytest.mark.parametrize(

@@ -418,8 +418,8 @@ def _correct(prunable: _PrunableModel, pruned_edges: npt.NDArray[np.int64]) -> n
 # -- plots and files -------------------------------------------------------------------------------------
 
 
-def plot_pruning_curves(curves: PruningCurves, *, title: str = "Pruning by importance") -> Figure:
-    """One line per order: test accuracy against the percentage of edges pruned, 90 % marked."""
+def plot_pruning_curves(curves: PruningCurves, *, title: str = "Pruning by importance", split: str = "test") -> Figure:
+    """One line per order: accuracy on ``split`` against the percentage of edges pruned, 90 % marked."""
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=_FIGURE_SIZE, dpi=_DPI, layout="constrained")
@@ -438,11 +438,11 @@ def plot_pruning_curves(curves: PruningCurves, *, title: str = "Pruning by impor
     axes.axvline(HEADLINE_FRACTION * 100, color=_HEADLINE_COLOUR, linewidth=1, alpha=0.7)
     chance = 1 / len(curves.class_names)
     axes.axhline(chance, color="black", linewidth=0.8, linestyle=":", label=f"chance ({chance:.2f})")
-    style_axes(axes, title, "Test accuracy", curves.unit)
+    style_axes(axes, title, f"{split.capitalize()} accuracy", curves.unit)
     axes.set_ylim(0, 1.02)
     # Below the axes: the curves fill every corner of the plot at some point.
     figure.legend(
-        title=f"Pruning order (test accuracy at {HEADLINE_FRACTION:.0%} of {curves.unit} pruned)",
+        title=f"Pruning order ({split} accuracy at {HEADLINE_FRACTION:.0%} of {curves.unit} pruned)",
         loc="outside lower center",
         ncols=2,
         fontsize=9,
@@ -450,7 +450,7 @@ def plot_pruning_curves(curves: PruningCurves, *, title: str = "Pruning by impor
     return figure
 
 
-def plot_per_class(curves: PruningCurves, *, title: str = "Pruning by class importance") -> Figure:
+def plot_per_class(curves: PruningCurves, *, title: str = "Pruning by class importance", split: str = "test") -> Figure:
     """Left: class-k vs other-class accuracy (mean over classes, interquartile band); right: the gap per class."""
     from matplotlib.figure import Figure
 
@@ -464,7 +464,7 @@ def plot_per_class(curves: PruningCurves, *, title: str = "Pruning by class impo
         low, high = np.nanpercentile(rows, _BAND_PERCENTILES, axis=0)
         left.plot(percent, np.nanmean(rows, axis=0), color=colour, linewidth=_LINE_WIDTH, label=label)
         left.fill_between(percent, low, high, color=colour, alpha=0.2)
-    style_axes(left, "Accuracy when pruning by class-k importance", "Test accuracy", curves.unit)
+    style_axes(left, "Accuracy when pruning by class-k importance", f"{split.capitalize()} accuracy", curves.unit)
     left.set_ylim(0, 1.02)
     left.legend(title="Accuracy on (mean over k; band: middle half of k)", loc="lower left", fontsize=9)
 
@@ -497,9 +497,11 @@ def _class_colours(n: int) -> list[Any]:
 
 
 def write_report(
-    curves: PruningCurves, folder: str | os.PathLike[str], *, title: str = "Pruning by importance"
+    curves: PruningCurves, folder: str | os.PathLike[str], *, title: str = "Pruning by importance", split: str = "test"
 ) -> list[Path]:
     """Write ``pruning-curves`` and ``pruning-per-class`` as CSV, PNG and SVG into ``folder``; return the paths.
+
+    ``split`` names the data the accuracy was measured on ("test" or "train") in the plots' labels.
 
     ``pruning-curves.csv`` has one row per step: ``pruned_fraction`` and one accuracy column per order.
     ``pruning-per-class.csv`` has one row per class and step: ``class``, ``pruned_fraction``,
@@ -514,8 +516,8 @@ def write_report(
         written[1], csv_bytes(["class", "pruned_fraction", "class_accuracy", "other_accuracy"], _class_rows(curves))
     )
     for name, figure in (
-        ("pruning-curves", plot_pruning_curves(curves, title=title)),
-        ("pruning-per-class", plot_per_class(curves, title=title)),
+        ("pruning-curves", plot_pruning_curves(curves, title=title, split=split)),
+        ("pruning-per-class", plot_per_class(curves, title=title, split=split)),
     ):
         for suffix in ("png", "svg"):
             buffer = io.BytesIO()

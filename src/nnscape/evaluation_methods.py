@@ -228,4 +228,4 @@ def write_comparison(
     for name, content in files.items():
         atomic_write_bytes(out / name, content)
         written.append(out / name)
-    return written + write_report(first, out, title=f"{title}: {methods[0]}")
+    return written + write_report(first, out, title=f"{title}: {methods[0]}", split=comparison.split)

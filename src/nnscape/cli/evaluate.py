@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
             except ModelError as exc:
                 raise ModelError(f"--network {args.network}: does not fit {args.model} ({exc})") from exc
         out.mkdir(parents=True, exist_ok=True)
-        written = write_report(curves, out, title=title)
+        written = write_report(curves, out, title=title, split=args.split)
         print(f"{args.split} accuracy at {HEADLINE_FRACTION:.0%} of {curves.unit} pruned:")
         for order in curves.accuracy:
             print(f"  {curves.label(order):<38} {curves.accuracy_at(order, HEADLINE_FRACTION):.3f}")

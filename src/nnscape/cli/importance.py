@@ -10,6 +10,7 @@ import sys
 from nnscape.cli.common import device_name, output_path, progress_bars, seed_number, whole_number
 
 PENALTY_CHOICES = ("l1", "l2", "none")
+PRECISION_CHOICES = ("auto", "float32", "bfloat16")  # a test checks these are batchnorm-gamma's
 BATCH_SIZE = 128  # importance()'s default, which this command keeps
 # The registry (nnscape.importance.METHODS) imports torch, which `nnscape --help` must not; a test checks that
 # these names are the registry's.
@@ -18,7 +19,7 @@ METHOD_HELP = (
     "importance method: batchnorm-gamma (the thesis's fine-tuning, default), activation (|w| × activation "
     "spread) or taylor (|activation × gradient|)"
 )
-FINE_TUNING = ("epochs", "penalty", "strength", "lr")  # the options below that only batchnorm-gamma has
+FINE_TUNING = ("epochs", "penalty", "strength", "lr", "precision")  # the options below only batchnorm-gamma has
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,6 +32,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--penalty", choices=PENALTY_CHOICES, help="batchnorm-gamma: penalty on γ (default l1)")
     parser.add_argument("--strength", type=float, help="batchnorm-gamma: penalty weight (default 0.01)")
     parser.add_argument("--lr", type=float, help="batchnorm-gamma: Adam learning rate (default 0.001)")
+    parser.add_argument(
+        "--precision",
+        choices=PRECISION_CHOICES,
+        help="batchnorm-gamma: of the matrix products (default auto: bfloat16 where the hardware has it)",
+    )
     parser.add_argument("--seed", type=seed_number, default=0, help="random seed (default 0)")
     parser.add_argument("--device", type=device_name, help="cpu, cuda or cuda:N (default: cuda when available)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -26,6 +26,11 @@ per step, so γ can fall from 1 to 0 only after about ``1 / lr`` steps. Fashion-
 20 × 94 = 1 880 steps (constant border pixels reach 0); scikit-learn's digits (135 images per class) takes
 20 × 3 = 60 steps, and every γ stays near 1 (measured: all node importance in [0.89, 1]). For a small data set
 raise ``epochs`` (digits: about 600 epochs for the same number of steps, ~3 s) or ``lr``.
+
+Precision. The matrix products (nearly all the work) run in bfloat16 where the device computes it natively
+(``precision="auto"``: a CUDA GPU with bfloat16, a CPU with AVX512-BF16 or AMX), with float32 accumulation;
+batch norms, loss, γ and Adam stay float32. On a 2-core AVX512-BF16 CPU that takes a third off the time, and
+the pruning curves on Fashion-MNIST stay within the spread of the seeds (docs/importance.md, "Speed").
 """
 
 from __future__ import annotations
@@ -47,9 +52,11 @@ from nnscape.progress import ProgressCallback, check_cancelled, report
 __all__ = [
     "NAME",
     "PENALTIES",
+    "PRECISIONS",
     "check_options",
     "class_vs_rest_batches",
     "fine_tune_gammas",
+    "matmul_precision",
     "node_importance",
     "steps_per_epoch",
 ]
@@ -58,6 +65,8 @@ NAME = "batchnorm-gamma"
 
 Penalty = Literal["l1", "l2", "none"]
 PENALTIES: tuple[Penalty, ...] = ("l1", "l2", "none")
+Precision = Literal["auto", "float32", "bfloat16"]
+PRECISIONS: tuple[Precision, ...] = ("auto", "float32", "bfloat16")
 BN_EPS = 1e-3  # Keras BatchNormalization's default, as in the reference
 MIN_BATCH = 2  # batch statistics need two examples
 PHASE = "importance"
@@ -78,16 +87,20 @@ def node_importance(
     strength: float = 0.01,
     batch_size: int = 128,
     lr: float = 1e-3,
+    precision: Precision = "auto",
 ) -> MethodResult:
     """|γ| of every node for every class (the registry's entry; see :class:`~nnscape.importance.method.Method`)."""
     check_options(epochs=epochs, penalty=penalty, strength=strength, batch_size=batch_size, lr=lr)
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision: expected one of {', '.join(PRECISIONS)}, got {precision!r}")
+    products = matmul_precision(precision, device)
     gammas, final_loss = fine_tune_gammas(
         chain, x, y, epochs=epochs, penalty=penalty, strength=strength, batch_size=batch_size, lr=lr, seed=seed,
-        device=device, progress=progress, cancel=cancel,
+        device=device, progress=progress, cancel=cancel, precision=products,
     )  # fmt: skip
     options = {
         "epochs": epochs, "penalty": penalty, "strength": strength, "batch_size": batch_size, "lr": lr,
-        "bn_eps": BN_EPS, "final_loss": final_loss,
+        "bn_eps": BN_EPS, "precision": products, "final_loss": final_loss,
     }  # fmt: skip
     return MethodResult([gamma.abs().T for gamma in gammas], options)
 
@@ -106,12 +119,14 @@ def fine_tune_gammas(
     device: torch.device,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    precision: Literal["float32", "bfloat16"] = "float32",
 ) -> tuple[list[torch.Tensor], float]:
     """Train the γ's of all classes at once; returns ``[(C, n_l) float32 CPU tensors per layer], final loss``.
 
     ``x`` is ``(n, *input shape) float32`` (``(n, n_0)`` for an MLP, ``(n, channels, *positions)`` for a
     convolutional chain), ``y`` ``(n,) int64`` with every class ``0..C-1`` present,
     ``C = chain.layer_sizes[-1]``. The final loss is the mean over the last epoch of the summed per-class loss.
+    ``precision`` is that of the layers' matrix products (see the module docstring).
     """
     sizes = chain.layer_sizes
     n_classes = sizes[-1]
@@ -139,8 +154,10 @@ def fine_tune_gammas(
             # (B·C, …): row b·C + k holds example b of class k's own mini-batch, so every layer is one GEMM or
             # convolution over all classes. Seen as (B, C·n_l, …), the per-class batch norm is a plain
             # training-mode batch norm over C·n_l channels (one fused kernel).
-            h = chain.logits(inputs[index[batch]].flatten(0, 1), node_hook=partial(_scale_nodes, gammas, batch_size))
-            h = h.view(batch_size, n_classes, n_classes)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+                h = chain.logits(inputs.index_select(0, index[batch].flatten()),
+                                 node_hook=partial(_scale_nodes, gammas, batch_size))  # fmt: skip
+            h = h.float().view(batch_size, n_classes, n_classes)
             own = h[:, classes, classes]  # (B, C): class k's logit in class k's batch
             two_way = torch.stack([own, h.sum(dim=2) - own], dim=2)
             cross_entropy = F.cross_entropy(two_way.flatten(0, 1), labels[batch].flatten(), reduction="sum")
@@ -158,6 +175,19 @@ def _scale_nodes(gammas: list[torch.Tensor], batch_size: int, layer: int, h: tor
     """The per-class batch norm with γ of node layer ``layer`` on ``h`` ``(B·C, n_l, …)``, seen as ``(B, C·n_l, …)``."""
     grouped = h.reshape(batch_size, -1, *h.shape[2:])
     return F.batch_norm(grouped, None, None, gammas[layer].flatten(), None, True, 0.0, BN_EPS).view(h.shape)
+
+
+def matmul_precision(precision: Precision, device: torch.device) -> Literal["float32", "bfloat16"]:
+    """The precision ``precision`` means on ``device``: "auto" is bfloat16 where the hardware computes it natively."""
+    if precision != "auto":
+        return precision
+    if device.type == "cuda":
+        native = torch.cuda.is_bf16_supported()
+    elif device.type == "cpu":  # elsewhere oneDNN emulates bfloat16, slower than float32
+        native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    else:
+        native = False
+    return "bfloat16" if native else "float32"
 
 
 def steps_per_epoch(y: torch.Tensor, *, n_classes: int, batch_size: int) -> int:
