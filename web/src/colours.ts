@@ -16,7 +16,7 @@
 
 import type { NetworkData } from "./format.js";
 import { palette } from "./palette.js";
-import { type EdgeSamples, importanceType, mixPosition, UNIT16 } from "./samples.js";
+import { type EdgeSamples, edgeHolding, importanceType, mixPosition, UNIT16 } from "./samples.js";
 
 /** What the class colours show: no class ("independent"), the mix of all, or one class by index. */
 export type ClassView = "independent" | "all" | number;
@@ -105,8 +105,8 @@ export function scoreAlpha(view: ClassView): ((score: number) => number) | null 
 }
 
 /**
- * Sample colours ((S, 4) bytes, fractions of 255, in the samples' draw order, into `out`) from the node colours
- * of `nodeColours` for the same `view`.
+ * Colours of the samples `from` … `to` - 1 (whole edges; (S, 4) bytes, fractions of 255, in the samples' draw
+ * order, into `out`) from the node colours of `nodeColours` for the same `view`.
  */
 export function sampleColours(
   network: NetworkData,
@@ -114,12 +114,14 @@ export function sampleColours(
   nodeColour: Float32Array,
   view: ClassView,
   out: Uint8Array,
+  from = 0,
+  to = samples.count,
 ): void {
   const { edgeSource, edgeTarget } = network;
   const { offsets, order, scoreAndT } = samples;
   const type = importanceType(network);
   const alphaOf = scoreAlpha(view);
-  for (let k = 0; k < order.length; k++) {
+  for (let k = edgeHolding(offsets, from); k < order.length && (offsets[k] as number) < to; k++) {
     const e = order[k] as number;
     const s = RGBA * (edgeSource[e] as number);
     const t = RGBA * (edgeTarget[e] as number);

@@ -29,20 +29,64 @@ export function positionArray(count: number): PositionArray {
  * Edge samples in *draw order*: edges sorted by their peak sample score, strongest first (ties in file order),
  * so that any prefix of the arrays is the most important part of the picture (the level of detail) and the
  * samples that a threshold hides form the tail. Arrays are what the GPU takes, 14 bytes per sample with the
- * colours (half-float positions, 16-bit score and t, 8-bit colours).
+ * colours (half-float positions, 16-bit score and t, 8-bit colours). Scores are computed at once; positions are
+ * filled in on demand (`fill`), whole edges at a time, so that a huge file's first frame need not wait for all.
  */
-export interface EdgeSamples {
-  /** (S, 3) sample positions in draw order. */
-  readonly positions: PositionArray;
-  /** (E + 1,) offsets in draw order: the k-th drawn edge owns samples offsets[k] … offsets[k + 1] - 1. */
-  readonly offsets: Uint32Array;
-  /** (E,) the file's index of the k-th drawn edge. */
-  readonly order: Uint32Array;
-  /** (E,) the k-th drawn edge's largest sample score, in UNIT16 steps; never increases along the draw order. */
-  readonly peaks: Uint16Array;
-  /** (S, 2) (score, t) per sample as fractions of UNIT16: score in [0, 1] (docs/viewer.md), t 0 at the source. */
-  readonly scoreAndT: Uint16Array;
-  readonly count: number;
+export class EdgeSamples {
+  /** Samples whose positions are filled in: a prefix of the draw order, whole edges. */
+  filled = 0;
+  private filledEdges = 0;
+
+  constructor(
+    /** (S, 3) sample positions in draw order (filled up to `filled`). */
+    readonly positions: PositionArray,
+    /** (E + 1,) offsets in draw order: the k-th drawn edge owns samples offsets[k] … offsets[k + 1] - 1. */
+    readonly offsets: Uint32Array,
+    /** (E,) the file's index of the k-th drawn edge. */
+    readonly order: Uint32Array,
+    /** (E,) the k-th drawn edge's largest sample score, in UNIT16 steps; never increases along the draw order. */
+    readonly peaks: Uint16Array,
+    /** (S, 2) (score, t) per sample as fractions of UNIT16: score in [0, 1] (docs/viewer.md), t 0 at the source. */
+    readonly scoreAndT: Uint16Array,
+    /** (S, 3) float32 polyline points and (E + 1,) offsets in file order (a processed file's own arrays). */
+    readonly filePoints: Float32Array,
+    readonly fileOffsets: Uint32Array,
+  ) {}
+
+  get count(): number {
+    return this.scoreAndT.length / 2;
+  }
+
+  /** Fill in the positions of the samples before `end` (and the rest of the edge holding end - 1). */
+  fill(end: number): void {
+    const { positions, offsets, order, filePoints, fileOffsets } = this;
+    let k = this.filledEdges;
+    for (; k < order.length && (offsets[k] as number) < end; k++) {
+      const e = order[k] as number;
+      const polyline = filePoints.subarray(3 * (fileOffsets[e] as number), 3 * (fileOffsets[e + 1] as number));
+      positions.set(polyline, 3 * (offsets[k] as number));
+    }
+    this.filledEdges = k;
+    this.filled = offsets[k] as number;
+  }
+
+  /** Where drawn sample `i` starts in `filePoints` (its x). */
+  fileIndex(i: number): number {
+    const k = edgeHolding(this.offsets, i);
+    return 3 * ((this.fileOffsets[this.order[k] as number] as number) + i - (this.offsets[k] as number));
+  }
+}
+
+/** The edge (index into `offsets`, (E + 1,) polyline offsets) that holds sample `i`. */
+export function edgeHolding(offsets: Uint32Array, i: number): number {
+  let low = 0;
+  let high = offsets.length - 2;
+  while (low < high) {
+    const middle = (low + high + 1) >>> 1;
+    if ((offsets[middle] as number) <= i) low = middle;
+    else high = middle - 1;
+  }
+  return low;
 }
 
 /** Node importance as one score in [0, 1]: the Euclidean norm of its class vector, clipped. */
@@ -112,7 +156,6 @@ export function edgeSamples(network: NetworkData, nodeScore: Float32Array, sampl
     filePeaks[e] = Math.round(Math.min(1, high * (edgeImportance[e] as number)) * UNIT16);
   }
   const order = descendingOrder(filePeaks);
-  const positions = positionArray(count);
   const scoreAndT = new Uint16Array(2 * count);
   const offsets = new Uint32Array(nEdges + 1);
   const peaks = new Uint16Array(nEdges);
@@ -125,7 +168,6 @@ export function edgeSamples(network: NetworkData, nodeScore: Float32Array, sampl
     offsets[k + 1] = to + span + 1;
     const peak = filePeaks[e] as number;
     peaks[k] = peak;
-    positions.set(points.subarray(3 * first, 3 * (first + span + 1)), 3 * to);
     const source = nodeScore[edgeSource[e] as number] as number;
     const target = nodeScore[edgeTarget[e] as number] as number;
     const a = edgeImportance[e] as number;
@@ -137,14 +179,16 @@ export function edgeSamples(network: NetworkData, nodeScore: Float32Array, sampl
       scoreAndT[j + 1] = Math.round(t * UNIT16);
     }
   }
-  return { positions, offsets, order, peaks, scoreAndT, count };
+  return new EdgeSamples(positionArray(count), offsets, order, peaks, scoreAndT, points, fileOffsets);
 }
 
 /** Indices of `keys` by descending key, ties in index order (a counting sort: keys are 16-bit). */
 function descendingOrder(keys: Uint16Array): Uint32Array {
   const starts = new Uint32Array(SCORE_LEVELS + 1);
   for (const key of keys) starts[UNIT16 - key + 1] = (starts[UNIT16 - key + 1] as number) + 1;
-  for (let level = 1; level <= SCORE_LEVELS; level++) starts[level] = (starts[level] as number) + (starts[level - 1] as number);
+  for (let level = 1; level <= SCORE_LEVELS; level++) {
+    starts[level] = (starts[level] as number) + (starts[level - 1] as number);
+  }
   const order = new Uint32Array(keys.length);
   keys.forEach((key, index) => {
     const slot = UNIT16 - key;

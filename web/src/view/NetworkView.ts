@@ -27,7 +27,7 @@ const EMPTY = new Float32Array(0);
 // Elements fainter than this importance term (at most 30 % opaque) may fall outside the fitted view.
 const VISIBLE = 0.3;
 /** Edge samples per chunk (one draw call, one step of a progressive picture): at least this many … */
-const MIN_CHUNK_SAMPLES = 16_384;
+const MIN_CHUNK_SAMPLES = 8192;
 /** … and at most this many chunks, so that a huge file costs a bounded number of draw calls. */
 const MAX_CHUNKS = 1024;
 // Slack in the tests that predict which samples the shaders hide: when in doubt a sample is drawn.
@@ -73,6 +73,8 @@ export class NetworkView {
   private shown = 0;
   /** Edge samples drawn on the current picture (a prefix of `shown`). */
   private drawn = 0;
+  /** Edge samples filled in and coloured for the current class view (a prefix; whole chunks). */
+  private ready = 0;
   private readonly unsubscribe: () => void;
   private readonly scratch = new Vector3();
 
@@ -125,6 +127,7 @@ export class NetworkView {
   private rebuild(): void {
     this.clearLayers();
     const loaded = this.state.network;
+    this.ready = 0;
     if (loaded === null) {
       this.derived = null;
       this.fitPoints = new Float32Array(0);
@@ -173,7 +176,17 @@ export class NetworkView {
     d.nodeColour.forEach((value, i) => {
       d.nodes.colours[i] = Math.round(255 * value);
     });
-    sampleColours(d.data, d.samples, d.nodeColour, this.state.classView, d.edges.colours);
+    sampleColours(d.data, d.samples, d.nodeColour, this.state.classView, d.edges.colours, 0, this.ready);
+  }
+
+  /** Fill in and colour the edge samples of the chunks up to the one holding sample `end` - 1 (before drawing). */
+  private prepare(end: number): void {
+    const d = this.derived;
+    if (d === null || end <= this.ready) return;
+    const to = chunkEnd(d.edges.chunks, end - 1);
+    d.samples.fill(to);
+    sampleColours(d.data, d.samples, d.nodeColour, this.state.classView, d.edges.colours, this.ready, to);
+    this.ready = to;
   }
 
   private recolour(): void {
@@ -191,8 +204,14 @@ export class NetworkView {
     const edgeMode = String(this.state.render["edge_mode"]);
     const d = this.derived;
     if (d === null) return;
-    const nodes = nodeMode === "none" ? EMPTY : drawnPoints(d.nodes, setting, "nodes", Infinity);
-    const edges = edgeMode === "none" ? EMPTY : drawnPoints(d.edges, setting, "edges", FIT_SAMPLES);
+    const { nodePosition } = d.data;
+    const { filePoints } = d.samples;
+    const nodes =
+      nodeMode === "none" ? EMPTY : clearPoints(d.nodes, setting, "nodes", Infinity, nodePosition, (i) => 3 * i);
+    const edges =
+      edgeMode === "none"
+        ? EMPTY
+        : clearPoints(d.edges, setting, "edges", FIT_SAMPLES, filePoints, (i) => d.samples.fileIndex(i));
     this.fitPoints = new Float32Array(nodes.length + edges.length);
     this.fitPoints.set(nodes);
     this.fitPoints.set(edges, nodes.length);
@@ -279,6 +298,7 @@ export class NetworkView {
 
   /** Set up the next frame to draw everything it can show in one go (a screenshot, a headset frame). */
   showAll(): void {
+    this.prepare(this.shown);
     this.setNodesVisible(true);
     this.edgeLayer?.show(0, this.shown);
     this.drawn = this.shown;
@@ -288,6 +308,7 @@ export class NetworkView {
   startPicture(budget: number): void {
     this.setNodesVisible(true);
     this.drawn = Math.min(this.shown, budget);
+    this.prepare(this.drawn);
     this.edgeLayer?.show(0, this.drawn);
   }
 
@@ -303,6 +324,7 @@ export class NetworkView {
     let to = chunkEnd(layer.chunks, this.drawn);
     while (to < this.shown && chunkEnd(layer.chunks, to) - from <= budget) to = chunkEnd(layer.chunks, to);
     this.drawn = Math.min(to, this.shown);
+    this.prepare(this.drawn);
     layer.show(from, this.drawn);
     this.setNodesVisible(this.complete && this.nodeMode !== "sphere");
   }
@@ -375,27 +397,35 @@ function chunkEnd(chunks: Uint32Array, i: number): number {
 
 /**
  * Positions (x, y, z flat) of the elements of a group that are clearly visible: above its importance threshold,
- * with an importance term (their score as α_v) of at least VISIBLE; every k-th of them, at most `limit`.
+ * with an importance term (their score as α_v) of at least VISIBLE; every k-th of them, at most `limit`. Element
+ * i's position is at `at(i)` in `positions` (float32: the file's, so that nothing waits for the draw arrays).
  */
-function drawnPoints(
+function clearPoints(
   arrays: ElementArrays,
   setting: (key: string) => number,
   prefix: string,
   limit: number,
+  positions: Float32Array,
+  at: (i: number) => number,
 ): Float32Array {
   const threshold = setting(`${prefix}.importance_threshold`);
   const opacity = setting(`${prefix}.importance_opacity`);
-  const { positions, scoreAndT, count } = arrays;
-  const drawn: number[] = [];
-  for (let i = 0; i < count; i++) {
+  const { scoreAndT, count } = arrays;
+  const clear = (i: number): boolean => {
     const score = (scoreAndT[2 * i] as number) / UNIT16;
-    if (score > threshold && 1 - opacity + opacity * score >= VISIBLE) drawn.push(i);
-  }
-  const stride = Math.max(1, Math.ceil(drawn.length / limit));
-  const points = new Float32Array(3 * Math.ceil(drawn.length / stride));
-  for (let k = 0, j = 0; k < drawn.length; k += stride, j += 3) {
-    const i = drawn[k] as number;
-    points.set(positions.subarray(3 * i, 3 * i + 3), j);
+    return score > threshold && 1 - opacity + opacity * score >= VISIBLE;
+  };
+  let clearCount = 0;
+  for (let i = 0; i < count; i++) if (clear(i)) clearCount++;
+  const stride = Math.max(1, Math.ceil(clearCount / limit));
+  const points = new Float32Array(3 * Math.ceil(clearCount / stride));
+  for (let i = 0, k = 0, j = 0; i < count; i++) {
+    if (!clear(i)) continue;
+    if (k++ % stride === 0) {
+      const p = at(i);
+      points.set(positions.subarray(p, p + 3), j);
+      j += 3;
+    }
   }
   return points;
 }

@@ -5,8 +5,8 @@
  */
 
 const FRAME_BUDGET_MS = 1000 / 30;
-/** Before anything is measured: what a software renderer (Mesa llvmpipe, 2 cores) draws in about a second. */
-const FIRST_SAMPLES = 32_768;
+/** Before anything is measured: what a software renderer (Mesa llvmpipe, 2 busy cores) draws in half a second. */
+const FIRST_SAMPLES = 8192;
 const MIN_SAMPLES = 1024;
 // Per frame the count changes by at most these factors, so one slow or fast frame does not swing it.
 const MAX_GROWTH = 2;

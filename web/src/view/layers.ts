@@ -61,7 +61,11 @@ const QUAD_CORNERS = [-1, -1, 0, 1, -1, 0, 1, 1, 0, -1, 1, 0];
 const QUAD_TRIANGLES = [0, 1, 2, 0, 2, 3];
 
 /** The part of `arrays` that chunk `a` … `b` - 1 reads. */
-function slice(arrays: ElementArrays, a: number, b: number): { positions: Float32Array; colours: Uint8Array; scores: Uint16Array } {
+function slice(
+  arrays: ElementArrays,
+  a: number,
+  b: number,
+): { positions: Float32Array; colours: Uint8Array; scores: Uint16Array } {
   return {
     // three uploads a Float16Array as HALF_FLOAT; only its typings predate Float16Array.
     positions: arrays.positions.subarray(3 * a, 3 * b) as Float32Array,
@@ -161,7 +165,11 @@ export function segmentLayer(arrays: ElementArrays, material: ShaderMaterial): L
   });
 }
 
-function pointGeometry(positions: Float32Array, colours: Uint8Array, scores: Uint16Array): [BufferGeometry, BufferAttribute] {
+function pointGeometry(
+  positions: Float32Array,
+  colours: Uint8Array,
+  scores: Uint16Array,
+): [BufferGeometry, BufferAttribute] {
   const geometry = new BufferGeometry();
   const colour = new BufferAttribute(colours, 4, true);
   geometry.setAttribute("position", new BufferAttribute(positions, 3));
