@@ -65,7 +65,8 @@ def importance(
     :func:`nnscape.datasets.as_tensors` takes (training split of
     :class:`~nnscape.datasets.DatasetSplits`, ``(x, y)``, Dataset, DataLoader). ``method`` names an entry of
     :data:`METHODS`; ``options`` are its settings (batchnorm-gamma: ``epochs=20, penalty="l1", strength=0.01,
-    batch_size=128, lr=1e-3, precision="auto"``). Class names come from ``class_names``, else the data, else "0".."C-1".
+    batch_size=128, lr=1e-3, batch_norm="insert", precision="auto"``; ``batch_norm="existing"`` fine-tunes a
+    conv net's own BN γ instead). Class names come from ``class_names``, else the data, else "0".."C-1".
     ``device`` defaults to CUDA when available. The same inputs and ``seed`` give the same result on one
     device. Progress events come from the method; it stops with :class:`~nnscape.errors.Cancelled` when
     ``cancel`` is set.

@@ -27,6 +27,13 @@ per step, so γ can fall from 1 to 0 only after about ``1 / lr`` steps. Fashion-
 20 × 3 = 60 steps, and every γ stays near 1 (measured: all node importance in [0.89, 1]). For a small data set
 raise ``epochs`` (digits: about 600 epochs for the same number of steps, ~3 s) or ``lr``.
 
+A model's own batch norms (``batch_norm``). ``"insert"`` puts the scale-only batch norm above over every layer's
+input, the model's batch norms staying folded into its weights. ``"existing"`` instead fine-tunes, per class,
+the γ of every batch norm that directly follows a layer (layer → BN, as in conv → BN → ReLU), with the BN's
+running statistics and β frozen: channel c's output becomes ``β_c + (γ'_c / γ_c)·(z_c − β_c)`` for the folded
+output z, γ'_c starting at the model's γ_c (a γ of exactly 0 stays 0), and its importance is ``|γ'_c|``. Node
+layers without such a batch norm (the input, a Linear head) get the inserted one.
+
 Precision. The matrix products (nearly all the work) run in bfloat16 where the device computes it natively
 (``precision="auto"``: a CUDA GPU with bfloat16, a CPU with AVX512-BF16 or AMX), with float32 accumulation;
 batch norms, loss, γ and Adam stay float32. On a 2-core AVX512-BF16 CPU that takes a third off the time, and
@@ -50,11 +57,13 @@ from nnscape.intake import LayerChain
 from nnscape.progress import ProgressCallback, check_cancelled, report
 
 __all__ = [
+    "BATCH_NORMS",
     "NAME",
     "PENALTIES",
     "PRECISIONS",
     "check_options",
     "class_vs_rest_batches",
+    "existing_norms",
     "fine_tune_gammas",
     "matmul_precision",
     "node_importance",
@@ -65,6 +74,8 @@ NAME = "batchnorm-gamma"
 
 Penalty = Literal["l1", "l2", "none"]
 PENALTIES: tuple[Penalty, ...] = ("l1", "l2", "none")
+BatchNorm = Literal["insert", "existing"]
+BATCH_NORMS: tuple[BatchNorm, ...] = ("insert", "existing")
 Precision = Literal["auto", "float32", "bfloat16"]
 PRECISIONS: tuple[Precision, ...] = ("auto", "float32", "bfloat16")
 BN_EPS = 1e-3  # Keras BatchNormalization's default, as in the reference
@@ -87,20 +98,23 @@ def node_importance(
     strength: float = 0.01,
     batch_size: int = 128,
     lr: float = 1e-3,
+    batch_norm: BatchNorm = "insert",
     precision: Precision = "auto",
 ) -> MethodResult:
     """|γ| of every node for every class (the registry's entry; see :class:`~nnscape.importance.method.Method`)."""
     check_options(epochs=epochs, penalty=penalty, strength=strength, batch_size=batch_size, lr=lr)
+    if batch_norm not in BATCH_NORMS:
+        raise ConfigError(f"batch_norm: expected one of {', '.join(BATCH_NORMS)}, got {batch_norm!r}")
     if precision not in PRECISIONS:
         raise ConfigError(f"precision: expected one of {', '.join(PRECISIONS)}, got {precision!r}")
     products = matmul_precision(precision, device)
     gammas, final_loss = fine_tune_gammas(
         chain, x, y, epochs=epochs, penalty=penalty, strength=strength, batch_size=batch_size, lr=lr, seed=seed,
-        device=device, progress=progress, cancel=cancel, precision=products,
+        device=device, progress=progress, cancel=cancel, batch_norm=batch_norm, precision=products,
     )  # fmt: skip
     options = {
         "epochs": epochs, "penalty": penalty, "strength": strength, "batch_size": batch_size, "lr": lr,
-        "bn_eps": BN_EPS, "precision": products, "final_loss": final_loss,
+        "batch_norm": batch_norm, "bn_eps": BN_EPS, "precision": products, "final_loss": final_loss,
     }  # fmt: skip
     return MethodResult([gamma.abs().T for gamma in gammas], options)
 
@@ -119,6 +133,7 @@ def fine_tune_gammas(
     device: torch.device,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    batch_norm: BatchNorm = "insert",
     precision: Literal["float32", "bfloat16"] = "float32",
 ) -> tuple[list[torch.Tensor], float]:
     """Train the γ's of all classes at once; returns ``[(C, n_l) float32 CPU tensors per layer], final loss``.
@@ -126,6 +141,7 @@ def fine_tune_gammas(
     ``x`` is ``(n, *input shape) float32`` (``(n, n_0)`` for an MLP, ``(n, channels, *positions)`` for a
     convolutional chain), ``y`` ``(n,) int64`` with every class ``0..C-1`` present,
     ``C = chain.layer_sizes[-1]``. The final loss is the mean over the last epoch of the summed per-class loss.
+    ``batch_norm`` says whether the model's own batch norms are fine-tuned (see the module docstring).
     ``precision`` is that of the layers' matrix products (see the module docstring).
     """
     sizes = chain.layer_sizes
@@ -140,7 +156,12 @@ def fine_tune_gammas(
         chain, weights=tuple(w.to(device) for w in chain.weights), biases=tuple(b.to(device) for b in chain.biases),
         pre=tuple(tuple(function.to(device) for function in functions) for functions in chain.pre),
     )  # fmt: skip
-    gammas = [torch.ones(n_classes, n, device=device, requires_grad=True) for n in sizes[:-1]]
+    tuned = existing_norms(chain) if batch_norm == "existing" else {}
+    tuned = {layer: (gamma.to(device), beta.to(device)) for layer, (gamma, beta) in tuned.items()}
+    start = [tuned[layer][0] if layer in tuned else torch.ones(n, device=device) for layer, n in enumerate(sizes[:-1])]
+    gammas = [gamma.expand(n_classes, -1).clone().requires_grad_() for gamma in start]
+    node_hook = partial(_scale_nodes, gammas, batch_size, frozenset(tuned))
+    output_hook = partial(_tune_norms, gammas, tuned) if tuned else None
     optimizer = torch.optim.Adam(gammas, lr=lr)
     classes = torch.arange(n_classes, device=device)
     final_loss = math.nan
@@ -155,8 +176,8 @@ def fine_tune_gammas(
             # convolution over all classes. Seen as (B, C·n_l, …), the per-class batch norm is a plain
             # training-mode batch norm over C·n_l channels (one fused kernel).
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
-                h = chain.logits(inputs.index_select(0, index[batch].flatten()),
-                                 node_hook=partial(_scale_nodes, gammas, batch_size))  # fmt: skip
+                h = chain.logits(inputs.index_select(0, index[batch].flatten()), node_hook=node_hook,
+                                 output_hook=output_hook)  # fmt: skip
             h = h.float().view(batch_size, n_classes, n_classes)
             own = h[:, classes, classes]  # (B, C): class k's logit in class k's batch
             two_way = torch.stack([own, h.sum(dim=2) - own], dim=2)
@@ -171,10 +192,40 @@ def fine_tune_gammas(
     return [gamma.detach().cpu() for gamma in gammas], final_loss
 
 
-def _scale_nodes(gammas: list[torch.Tensor], batch_size: int, layer: int, h: torch.Tensor) -> torch.Tensor:
-    """The per-class batch norm with γ of node layer ``layer`` on ``h`` ``(B·C, n_l, …)``, seen as ``(B, C·n_l, …)``."""
+def existing_norms(chain: LayerChain) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
+    """Node layer → ``(γ, β)`` ``(n_l,)`` of the model's batch norm on its channels that ``"existing"`` fine-tunes:
+    one that directly follows the layer producing them (hidden node layers only)."""
+    norms = chain.norms[: len(chain.layer_sizes) - 2]  # the output layer has no node importance to learn
+    return {layer + 1: norm for layer, norm in enumerate(norms) if norm is not None}
+
+
+def _scale_nodes(
+    gammas: list[torch.Tensor], batch_size: int, tuned: frozenset[int], layer: int, h: torch.Tensor
+) -> torch.Tensor:
+    """The per-class batch norm with γ of node layer ``layer`` on ``h`` ``(B·C, n_l, …)``, seen as ``(B, C·n_l, …)``;
+    node layers whose own batch norm is fine-tuned pass as they are."""
+    if layer in tuned:
+        return h
     grouped = h.reshape(batch_size, -1, *h.shape[2:])
     return F.batch_norm(grouped, None, None, gammas[layer].flatten(), None, True, 0.0, BN_EPS).view(h.shape)
+
+
+def _tune_norms(
+    gammas: list[torch.Tensor], tuned: dict[int, tuple[torch.Tensor, torch.Tensor]], layer: int, z: torch.Tensor
+) -> torch.Tensor:
+    """Layer ``layer``'s folded output ``z`` ``(B·C, n, …)`` with its batch norm's γ replaced by class k's γ' in
+    row b·C + k: ``β + (γ' / γ)·(z − β)``."""
+    norm = tuned.get(layer + 1)
+    if norm is None:
+        return z
+    gamma, beta = norm
+    nonzero = gamma != 0
+    ratio = torch.where(nonzero, gammas[layer + 1] / torch.where(nonzero, gamma, 1.0), 0.0)  # (C, n)
+    n_classes = ratio.shape[0]
+    positions = (1,) * (z.ndim - 2)
+    shift = beta.view(1, 1, -1, *positions)
+    grouped = z.view(-1, n_classes, *z.shape[1:])
+    return (shift + ratio.view(1, n_classes, -1, *positions) * (grouped - shift)).view(z.shape)
 
 
 def matmul_precision(precision: Precision, device: torch.device) -> Literal["float32", "bfloat16"]:

@@ -111,6 +111,9 @@ class LayerChain:
         positions``; 1 position after global pooling).
     skips : tuple of Skip
         Shortcuts between node layers that are not consecutive (residual additions, concatenated channels).
+    norms : tuple of ((γ, β) or None)
+        Per layer, the own ``(out,)`` scale γ and shift β of the batch norm folded into the layer's output (layer
+        → BN), ``None`` where there is none: fine-tuning that γ is one way to score the channels it produces.
     """
 
     names: tuple[str, ...]
@@ -122,6 +125,7 @@ class LayerChain:
     channels: tuple[int, ...] = field(default=())
     bridges: tuple[bool, ...] = field(default=())
     skips: tuple[Skip, ...] = field(default=())
+    norms: tuple[tuple[torch.Tensor, torch.Tensor] | None, ...] = field(default=())
 
     @property
     def layer_sizes(self) -> list[int]:
@@ -170,13 +174,19 @@ class LayerChain:
         return h.flatten(1) if self.bridges[layer] else h
 
     def logits(
-        self, x: torch.Tensor, weights: tuple[torch.Tensor, ...] | None = None, node_hook: NodeHook | None = None
+        self,
+        x: torch.Tensor,
+        weights: tuple[torch.Tensor, ...] | None = None,
+        node_hook: NodeHook | None = None,
+        output_hook: NodeHook | None = None,
     ) -> torch.Tensor:
         """``(n, n_outputs)`` logits of inputs ``x`` ``(n, *input shape)`` (inference semantics).
 
         ``weights`` replaces the chain's weights (same shapes), e.g. masked copies. ``node_hook(l, a)``
         replaces the activation ``a`` of node layer ``l`` (channels on dim 1) before its layer and its
-        shortcuts read it, e.g. to scale every node.
+        shortcuts read it, e.g. to scale every node. ``output_hook(l, z)`` replaces the output ``z`` of layer
+        ``l`` (batch norm folded in, before shortcuts join and before the activation), e.g. to change the γ of
+        the batch norm in :attr:`norms`.
         """
         sources = {skip.source for skip in self.skips}
         saved: dict[int, torch.Tensor] = {}
@@ -190,6 +200,8 @@ class LayerChain:
             if layer in sources:
                 saved[layer] = h
             h = self.apply(layer, self.flatten_after_nodes(layer, h), None if weights is None else weights[layer])
+            if output_hook is not None:
+                h = output_hook(layer, h)
             for skip in self.skips:
                 if skip.target == layer + 1:
                     h = h + skip(saved[skip.source])
@@ -207,6 +219,7 @@ class Step:
     function: nn.Module | None = None  # elementwise and pool
     scale: torch.Tensor | None = None  # affine
     shift: torch.Tensor | None = None
+    norm: tuple[torch.Tensor, torch.Tensor] | None = None  # affine from a batch norm: its own γ and β
     fork: int = -1  # add: the main path's value after steps[:fork] is the shortcut's input
     shortcut: tuple[Step, ...] = ()  # add: the shortcut's steps (none for the identity)
     parts: tuple[int, ...] = ()  # concat: per joined value, -1 for the latest, else its fork (as for add)
@@ -276,6 +289,7 @@ class _Builder:
         self.convs: list[Conv | None] = []
         self.channels: list[int] = []
         self.bridges: list[bool] = []
+        self.norms: list[tuple[torch.Tensor, torch.Tensor] | None] = []
         self.pending: list[nn.Module] = []
         self.flattened = False  # a flatten since the last convolution
         self.forward_fold: tuple[torch.Tensor, torch.Tensor] | None = None  # a BN just before the next layer
@@ -291,6 +305,7 @@ class _Builder:
                 shape = (-1,) + (1,) * (self.weights[-1].ndim - 1)
                 self.weights[-1] = self.weights[-1] * step.scale.view(shape)
                 self.biases[-1] = self.biases[-1] * step.scale + step.shift
+                self.norms[-1] = step.norm
             elif following is not None and _folds_forward(following):
                 self.forward_fold = (step.scale, step.shift)
             else:
@@ -330,6 +345,7 @@ class _Builder:
         self.convs.append(step.conv)
         self.channels.append(channels)
         self.bridges.append(step.conv is None and bool(self.convs[:-1]) and self.convs[-2] is not None)
+        self.norms.append(None)
         self.pending = []
         if step.kind == "conv":
             self.flattened = False
@@ -431,7 +447,7 @@ class _Builder:
                 )
         return LayerChain(
             tuple(self.names), tuple(self.modules), tuple(self.weights), tuple(self.biases), tuple(self.pre),
-            tuple(self.convs), tuple(self.channels), tuple(self.bridges), tuple(self.skips),
+            tuple(self.convs), tuple(self.channels), tuple(self.bridges), tuple(self.skips), tuple(self.norms),
         )  # fmt: skip
 
 

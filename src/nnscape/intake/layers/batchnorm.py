@@ -22,10 +22,12 @@ def read_module(name: str, module: Any) -> Step:
         raise ModelError(f"layer {name!r} (batch norm) has no running statistics (track_running_stats=False)")
     scale = 1.0 / torch.sqrt(cpu_copy(var) + float(module.eps))
     shift = -cpu_copy(mean) * scale
+    gamma, beta = torch.ones_like(scale), torch.zeros_like(shift)
     if module.weight is not None:
-        scale = scale * cpu_copy(module.weight)
-        shift = shift * cpu_copy(module.weight) + cpu_copy(module.bias)
-    return Step("affine", name, scale=scale, shift=shift)
+        gamma, beta = cpu_copy(module.weight), cpu_copy(module.bias)
+        scale = scale * gamma
+        shift = shift * gamma + beta
+    return Step("affine", name, scale=scale, shift=shift, norm=(gamma, beta))
 
 
 @reads_onnx("BatchNormalization")
