@@ -249,8 +249,10 @@ def edge_boxes(
     either side of the axis in x and y, from the source layer's z − ``depth`` to the target layer's z +
     ``depth``. Without skip edges the boxes are the layer gaps that hold edges.
     """
-    pairs, box = torch.unique(torch.stack([first, last], 1), dim=0, return_inverse=True)
-    side = torch.full((pairs.shape[0],), half, dtype=layer_z.dtype, device=layer_z.device)
-    low = torch.stack([-side, -side, layer_z[pairs[:, 0]] - depth], 1)
-    high = torch.stack([side, side, layer_z[pairs[:, 1]] + depth], 1)
+    # One key per pair, in the pairs' lexicographic order (a 1-D unique is many times faster than dim=0's).
+    n_layers = layer_z.shape[0]
+    keys, box = torch.unique(first * n_layers + last, return_inverse=True)
+    side = torch.full((keys.shape[0],), half, dtype=layer_z.dtype, device=layer_z.device)
+    low = torch.stack([-side, -side, layer_z[keys // n_layers] - depth], 1)
+    high = torch.stack([side, side, layer_z[keys % n_layers] + depth], 1)
     return box, low, high
