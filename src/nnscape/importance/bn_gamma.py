@@ -233,7 +233,7 @@ def matmul_precision(precision: Precision, device: torch.device) -> Literal["flo
     if precision != "auto":
         return precision
     if device.type == "cuda":
-        native = torch.cuda.is_bf16_supported()
+        native = torch.cuda.is_bf16_supported(including_emulation=False)
     elif device.type == "cpu":  # elsewhere oneDNN emulates bfloat16, slower than float32
         native = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
     else:
