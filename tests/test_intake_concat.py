@@ -137,3 +137,10 @@ def test_a_concatenation_shares_the_importance_scale_of_the_layer_reading_it() -
     kernel = model.c3.weight.detach().abs().sum(dim=(2, 3)).numpy()  # L1 norm of every 1×1 kernel
     expected = kernel[target[into] - starts[4], column] / kernel.max()
     np.testing.assert_allclose(magnitude[into], expected, rtol=1e-6)
+
+
+def test_filter_norms_cover_the_whole_weight_of_a_layer_reading_a_concatenation() -> None:
+    model = _dense_cnn()
+    chain = layer_chain(model)
+    torch.testing.assert_close(chain.filter_norms(3), model.c3.weight.detach().abs().sum(dim=(1, 2, 3)))
+    torch.testing.assert_close(chain.filter_norms(1), chain.weights[1].abs().sum(dim=(1, 2, 3)))  # no concat

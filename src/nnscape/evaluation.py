@@ -21,7 +21,8 @@ norms folded in, as in the importance file); the caller's model is never touched
 Convolutional models (and any model with shortcuts) are pruned structurally instead: whole hidden channels
 (nodes), ranked over all hidden layers together, are zeroed in the forward pass. The orders
 (:data:`CHANNEL_ORDERS`): ``importance`` (the node's importance averaged over classes, least first),
-``l1_filter`` (the L1 norm of the filter that produces the channel, over its layer's largest: Li et al.
+``l1_filter`` (the L1 norm of the filter that produces the channel, over all its inputs (a concatenation's
+too), over its layer's largest: Li et al.
 2017, "Pruning Filters for Efficient ConvNets"), ``random``, and ``importance_most_first``; per class, by the
 node's class-k importance.
 """
@@ -353,8 +354,7 @@ def _channel_curves(
     starts = network.layer_starts
     hidden = np.arange(starts[1], starts[-2])  # every node but the inputs and the outputs
     importance = network.node_importance[hidden].astype(np.float64)
-    filters = [chain.weights[layer - 1].abs().flatten(1).sum(dim=1).double().numpy()
-               for layer in range(1, network.n_layers - 1)]  # fmt: skip
+    filters = [chain.filter_norms(layer - 1).double().numpy() for layer in range(1, network.n_layers - 1)]
     scores: dict[str, list[npt.NDArray[np.float64]]] = {
         "importance": [importance.mean(axis=1)],
         "l1_filter": [np.concatenate([norms / norms.max() if norms.max() > 0 else norms for norms in filters])],

@@ -144,6 +144,16 @@ class LayerChain:
             return math.prod(weight.shape[2:])
         return int(weight.shape[1]) // self.channels[layer]
 
+    def filter_norms(self, layer: int) -> torch.Tensor:
+        """``(out,)`` L1 norm of each filter of layer ``layer`` over all its inputs, the slices a concatenation
+        moved into shortcuts included (the layer's whole weight, as the model holds it)."""
+        norms = self.weights[layer].abs().flatten(1).sum(dim=1)
+        for skip in self.skips:
+            if skip.merge == "concat" and skip.target == layer + 1:
+                assert skip.weight is not None
+                norms = norms + skip.weight.abs().flatten(1).sum(dim=1)
+        return norms
+
     def apply(self, layer: int, h: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
         """Layer ``layer`` on its input ``h`` (after ``pre`` and the input's flattening), with ``weight`` if given."""
         weight = self.weights[layer] if weight is None else weight
