@@ -144,3 +144,38 @@ def test_filter_norms_cover_the_whole_weight_of_a_layer_reading_a_concatenation(
     chain = layer_chain(model)
     torch.testing.assert_close(chain.filter_norms(3), model.c3.weight.detach().abs().sum(dim=(1, 2, 3)))
     torch.testing.assert_close(chain.filter_norms(1), chain.weights[1].abs().sum(dim=(1, 2, 3)))  # no concat
+
+
+class NormalisedConcat(nn.Module):
+    """A batch norm after the convolution that reads a concatenation: it scales every part the layer sums."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 4, 3, padding=1)
+        self.c2 = nn.Conv2d(4, 4, 3, padding=1)
+        self.c3 = nn.Conv2d(4 + 4, 6, 3, padding=1)
+        self.bn3 = nn.BatchNorm2d(6)
+        self.fc = nn.Linear(6, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a = torch.relu(self.c1(x))
+        b = torch.relu(self.c2(a))
+        c = torch.relu(self.bn3(self.c3(torch.cat([b, a], 1))))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(c, 1), 1))
+
+
+def test_a_batch_norm_after_a_concatenation_scales_its_shortcut_parts_too(tmp_path: Path) -> None:
+    torch.manual_seed(2)
+    model = _randomise(NormalisedConcat())
+    x = torch.randn(4, 1, 8, 8)
+    path = tmp_path / "normalised.pt2"
+    torch.export.save(torch.export.export(model, (x,)), path)
+    for read in (model, load_model(path)):
+        chain = layer_chain(read)
+        assert [(skip.source, skip.target, skip.merge) for skip in chain.skips] == [(1, 3, "concat")]
+        torch.testing.assert_close(chain.logits(x), model(x))
+        # The output hook sees the whole normalised output of the layer, concatenated part included.
+        seen: dict[int, torch.Tensor] = {}
+        chain.logits(x, output_hook=lambda layer, z, seen=seen: seen.setdefault(layer, z))
+        a = torch.relu(model.c1(x))
+        torch.testing.assert_close(seen[2], model.bn3(model.c3(torch.cat([torch.relu(model.c2(a)), a], 1))))

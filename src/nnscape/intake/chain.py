@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import torch
@@ -185,8 +185,8 @@ class LayerChain:
         ``weights`` replaces the chain's weights (same shapes), e.g. masked copies. ``node_hook(l, a)``
         replaces the activation ``a`` of node layer ``l`` (channels on dim 1) before its layer and its
         shortcuts read it, e.g. to scale every node. ``output_hook(l, z)`` replaces the output ``z`` of layer
-        ``l`` (batch norm folded in, before shortcuts join and before the activation), e.g. to change the γ of
-        the batch norm in :attr:`norms`.
+        ``l`` (batch norm folded in, concatenated parts included, before residual shortcuts join and before the
+        activation), e.g. to change the γ of the batch norm in :attr:`norms`.
         """
         sources = {skip.source for skip in self.skips}
         saved: dict[int, torch.Tensor] = {}
@@ -200,10 +200,16 @@ class LayerChain:
             if layer in sources:
                 saved[layer] = h
             h = self.apply(layer, self.flatten_after_nodes(layer, h), None if weights is None else weights[layer])
+            joining = [skip for skip in self.skips if skip.target == layer + 1]
+            # Concatenated parts belong to the layer's own output (its batch norm acts on their sum); residual
+            # additions join after the norm.
+            for skip in joining:
+                if skip.merge == "concat":
+                    h = h + skip(saved[skip.source])
             if output_hook is not None:
                 h = output_hook(layer, h)
-            for skip in self.skips:
-                if skip.target == layer + 1:
+            for skip in joining:
+                if skip.merge == "add":
                     h = h + skip(saved[skip.source])
         return h
 
@@ -306,6 +312,7 @@ class _Builder:
                 self.weights[-1] = self.weights[-1] * step.scale.view(shape)
                 self.biases[-1] = self.biases[-1] * step.scale + step.shift
                 self.norms[-1] = step.norm
+                self._scale_concat_parts(step.scale)
             elif following is not None and _folds_forward(following):
                 self.forward_fold = (step.scale, step.shift)
             else:
@@ -416,6 +423,16 @@ class _Builder:
                 self.skips.append(Skip(merge.name, source, target, weight[:, begin:end], None, step.conv, "concat"))
         latest = sources.index(-1)
         return weight[:, ends[latest] : ends[latest + 1]].contiguous()
+
+    def _scale_concat_parts(self, scale: torch.Tensor) -> None:
+        """A batch norm folded into a layer that reads a concatenation scales the slices that became shortcuts
+        too: the norm acts on the layer's whole output, the sum over every part."""
+        target = len(self.weights)
+        for index, skip in enumerate(self.skips):
+            if skip.merge == "concat" and skip.target == target:
+                assert skip.weight is not None
+                shape = (-1,) + (1,) * (skip.weight.ndim - 1)
+                self.skips[index] = replace(skip, weight=skip.weight * scale.view(shape))
 
     def _input_channels(self, step: Step, weight: torch.Tensor) -> int:
         if step.conv is not None:
