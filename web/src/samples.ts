@@ -79,11 +79,16 @@ export class EdgeSamples {
 
 /** The edge (index into `offsets`, (E + 1,) polyline offsets) that holds sample `i`. */
 export function edgeHolding(offsets: Uint32Array, i: number): number {
+  return lastAtOrBelow(offsets, i, offsets.length - 2);
+}
+
+/** Binary search in an ascending array: the last index ≤ `last` whose value is ≤ `value` (0 if none is). */
+export function lastAtOrBelow(sorted: Uint32Array, value: number, last = sorted.length - 1): number {
   let low = 0;
-  let high = offsets.length - 2;
+  let high = last;
   while (low < high) {
     const middle = (low + high + 1) >>> 1;
-    if ((offsets[middle] as number) <= i) low = middle;
+    if ((sorted[middle] as number) <= value) low = middle;
     else high = middle - 1;
   }
   return low;

@@ -14,7 +14,15 @@
 import { Box3, Group, type PerspectiveCamera, Sphere, Vector3 } from "three";
 import { nodeColours, sampleColours, scoreAlpha } from "../colours.js";
 import type { NetworkData } from "../format.js";
-import { type EdgeSamples, edgeSamples, nodeScores, positionArray, shownPrefix, UNIT16 } from "../samples.js";
+import {
+  type EdgeSamples,
+  edgeSamples,
+  lastAtOrBelow,
+  nodeScores,
+  positionArray,
+  shownPrefix,
+  UNIT16,
+} from "../samples.js";
 import type { Change, ViewerState } from "../state.js";
 import type { FitElements } from "./camera.js";
 import { type ElementArrays, type Layer, lineLayer, pointLayer, segmentLayer, sphereLayer } from "./layers.js";
@@ -375,25 +383,14 @@ function edgeChunks(offsets: Uint32Array): Uint32Array {
   return Uint32Array.from(bounds);
 }
 
-/** Index (into `chunks`) of the chunk holding element `i`; the last bound for i past the end. */
-function chunkIndex(chunks: Uint32Array, i: number): number {
-  let low = 0;
-  let high = chunks.length - 1;
-  while (low < high) {
-    const middle = (low + high + 1) >>> 1;
-    if ((chunks[middle] as number) <= i) low = middle;
-    else high = middle - 1;
-  }
-  return low;
-}
-
+/** The start of the chunk holding element `i` (chunk bounds ascending, the count last). */
 function chunkStart(chunks: Uint32Array, i: number): number {
-  return chunks[chunkIndex(chunks, i)] as number;
+  return chunks[lastAtOrBelow(chunks, i)] as number;
 }
 
 /** The end of the chunk holding element `i`, the count for i past the end. */
 function chunkEnd(chunks: Uint32Array, i: number): number {
-  return chunks[Math.min(chunkIndex(chunks, i) + 1, chunks.length - 1)] as number;
+  return chunks[Math.min(lastAtOrBelow(chunks, i) + 1, chunks.length - 1)] as number;
 }
 
 /**
