@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -266,7 +267,9 @@ def test_cli_reads_an_exported_residual_cnn_on_digits(tmp_path: Path, capsys: py
 # -- structured pruning curves ---------------------------------------------------------------------------------
 
 
-def test_evaluate_prunes_whole_channels_of_a_trained_cnn(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_evaluate_prunes_whole_channels_of_a_trained_cnn(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fit_on_digits: Callable[[nn.Module], float]
+) -> None:
     """nnscape evaluate on an exported CNN: channel orders, curves from the model's accuracy down to chance."""
     from nnscape.datasets import load_dataset
 
@@ -276,15 +279,7 @@ def test_evaluate_prunes_whole_channels_of_a_trained_cnn(tmp_path: Path, capsys:
         nn.Conv2d(1, 6, 3, padding=1), nn.BatchNorm2d(6), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 8, 3, padding=1),
         nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 10),
     )  # fmt: skip
-    optimizer = torch.optim.Adam(model.parameters(), 5e-3)
-    for _ in range(4):
-        for batch in torch.randperm(digits.train_x.shape[0]).split(64):
-            loss = F.cross_entropy(model(digits.train_x[batch]), digits.train_y[batch])
-            optimizer.zero_grad()
-            loss.backward()  # type: ignore[no-untyped-call]
-            optimizer.step()
-    model.eval()
-    accuracy = float((model(digits.test_x).argmax(1) == digits.test_y).float().mean())
+    accuracy = fit_on_digits(model)
     path = tmp_path / "cnn.pt2"
     torch.export.save(torch.export.export(model, (digits.test_x[:2],)), path)
     out = tmp_path / "report"

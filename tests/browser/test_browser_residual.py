@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F  # noqa: N812
 from browser_support import ViewerPage, changed_pixels, ink
 from PIL import Image
 from playwright.sync_api import Page
@@ -58,21 +57,14 @@ def _cli(arguments: list[str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+def pipeline(
+    tmp_path_factory: pytest.TempPathFactory, fit_on_digits: Callable[[nn.Module], float]
+) -> dict[str, object]:
     folder = tmp_path_factory.mktemp("residual")
     digits = load_dataset("digits")
     torch.manual_seed(0)
     model = ResidualDigits()
-    optimizer = torch.optim.Adam(model.parameters(), 5e-3)
-    for _ in range(4):
-        for batch in torch.randperm(digits.train_x.shape[0]).split(64):
-            loss = F.cross_entropy(model(digits.train_x[batch]), digits.train_y[batch])
-            optimizer.zero_grad()
-            loss.backward()  # type: ignore[no-untyped-call]
-            optimizer.step()
-    model.eval()
-    with torch.no_grad():
-        accuracy = float((model(digits.test_x).argmax(1) == digits.test_y).float().mean())
+    accuracy = fit_on_digits(model)
     exported = folder / "residual.pt2"
     torch.export.save(torch.export.export(model, (digits.test_x[:2],)), exported)
     network, processed = folder / "residual.nnscape", folder / NAMES[0]
