@@ -52,6 +52,14 @@ def test_points_outside_the_grid_land_in_its_border_cells() -> None:
     assert index.tolist() == [0 * 2 + 1, 6 + 0]
 
 
+def test_the_cell_index_of_points_in_one_box_is_that_of_the_general_lookup() -> None:
+    grid = Grid(origin=torch.tensor([[0.0, 0.0, 0.0], [5.0, 5.0, 2.0]]), cell=0.5, shape=(4, 3, 5))
+    points = torch.tensor([[5.2, 5.9, 2.1], [4.0, 9.0, 0.0], [6.4, 6.4, 4.4], [7.0, 5.1, 3.3]])
+    expected = grid.cell_index(points, torch.ones(4, dtype=torch.int64))
+    assert torch.equal(grid.box_cell_index(points, 1), expected)
+    assert int(expected.max()) < grid.n_cells  # points beyond the box land in its border cells
+
+
 def test_resampling_keeps_ends_and_spaces_points_evenly() -> None:
     lines = straight(torch.tensor([[0.0, 0, 0], [0, 0, 0]]), torch.tensor([[1.0, 0, 0], [0, 0.25, 0]]))
     result = resample(lines, 0.1)
@@ -146,3 +154,14 @@ def test_edge_ranges_cover_every_edge_once_in_parts_of_about_the_size_asked() ->
     assert max(sizes) <= 30 + 10  # a long edge stays whole; a part overshoots by less than one edge
     assert edge_ranges(counts, 1000) == [(0, 10)]
     assert edge_ranges(torch.zeros(0, dtype=torch.int64), 10) == [(0, 0)]
+    # Breaks (where the edges' density box changes) always start a range.
+    assert edge_ranges(counts, 1000, [3, 8]) == [(0, 3), (3, 8), (8, 10)]
+    assert {3, 8} <= {a for a, _ in edge_ranges(counts, 10, [3, 8])}
+
+
+def test_taking_polylines_reorders_whole_edges() -> None:
+    lines = resample(straight(torch.zeros(3, 3), torch.tensor([[1.0, 0, 0], [0, 2.0, 0], [0, 0, 3.0]])), 0.5)
+    taken = lines.take(torch.tensor([2, 0]))
+    assert taken.counts.tolist() == [lines.counts[2], lines.counts[0]]
+    assert torch.equal(taken.points, torch.cat([lines.points[lines.offsets[2] :], lines.points[: lines.offsets[1]]]))
+    assert taken.edge.tolist() == [0] * int(lines.counts[2]) + [1] * int(lines.counts[0])

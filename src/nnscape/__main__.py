@@ -2,6 +2,6 @@
 
 import sys
 
-from nnscape.cli import main
+from nnscape.cli import console_main
 
-sys.exit(main())
+sys.exit(console_main())

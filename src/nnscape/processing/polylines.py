@@ -77,6 +77,16 @@ class Polylines:
             self.t[start:stop],
         )
 
+    def take(self, order: torch.Tensor) -> Polylines:
+        """The polylines of edges ``order`` ``(E',) int64``, in that order (edge ids from 0)."""
+        counts = self.counts.index_select(0, order)
+        offsets = torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)])
+        total = int(offsets[-1])
+        edge = torch.arange(order.shape[0], device=order.device).repeat_interleave(counts, output_size=total)
+        start = (self.offsets.index_select(0, order) - offsets[:-1]).index_select(0, edge)
+        index = torch.arange(total, device=order.device).add_(start)
+        return Polylines(offsets, self.points.index_select(0, index), edge, self.t.index_select(0, index))
+
     @staticmethod
     def join(parts: list[Polylines]) -> Polylines:
         """The polylines of ``parts`` (from :meth:`part`, in order) as one set."""
@@ -90,16 +100,19 @@ class Polylines:
         )
 
 
-def edge_ranges(counts: torch.Tensor, samples: int) -> list[tuple[int, int]]:
+def edge_ranges(counts: torch.Tensor, samples: int, breaks: list[int] | tuple[int, ...] = ()) -> list[tuple[int, int]]:
     """Consecutive edge ranges ``[first, last)``, each about ``samples`` points of ``counts`` ``(E,)`` per edge
-    (and at least one edge), covering every edge."""
+    (and at least one edge), covering every edge; a range never spans one of the edges ``breaks`` (each
+    break starts a range)."""
     n_edges = counts.shape[0]
+    if n_edges == 0:
+        return [(0, 0)]
     ends = torch.cumsum(counts, 0)
-    if n_edges <= 1 or int(ends[-1]) <= samples:
-        return [(0, n_edges)]
-    marks = torch.arange(samples, int(ends[-1]), samples, device=counts.device)
-    cuts = torch.searchsorted(ends, marks, right=True).clamp_(1, n_edges - 1).tolist()
-    return list(pairwise(sorted({0, *cuts, n_edges})))
+    cuts: list[int] = []
+    if n_edges > 1 and int(ends[-1]) > samples:
+        marks = torch.arange(samples, int(ends[-1]), samples, device=counts.device)
+        cuts = torch.searchsorted(ends, marks, right=True).clamp_(1, n_edges - 1).tolist()
+    return list(pairwise(sorted({0, *cuts, *(b for b in breaks if 0 < b < n_edges), n_edges})))
 
 
 def row_norm(vectors: torch.Tensor) -> torch.Tensor:
@@ -223,14 +236,16 @@ def smooth(lines: Polylines, window: torch.Tensor, passes: int) -> torch.Tensor:
     ends = lines.ends()
     end_points = points.index_select(0, ends)
     if not shifts:
-        # One-point windows everywhere (the usual case): every interior point takes the mean of three, written
-        # into the other of two buffers (the flat array's first and last points are ends, restored below).
+        # One-point windows everywhere (the usual case): every interior point takes the sum of three, written
+        # into the other of two buffers (the flat array's first and last points are ends, restored below). The
+        # division by 3 waits until the end: pass k restores the ends times 3^k, so each pass is two additions,
+        # and the ends are copied back exactly at the end.
         buffers = (torch.empty_like(points), torch.empty_like(points))
         for step in range(passes):
             out = buffers[step % 2]
-            torch.add(points[:-2], points[1:-1], out=out[1:-1]).add_(points[2:]).mul_(1.0 / 3.0)
-            points = out.index_copy_(0, ends, end_points)
-        return points
+            torch.add(points[:-2], points[1:-1], out=out[1:-1]).add_(points[2:])
+            points = out.index_copy_(0, ends, end_points * 3.0 ** (step + 1))
+        return points.mul_(3.0**-passes).index_copy_(0, ends, end_points)
     scale = count.reciprocal_().unsqueeze(1)
     for _ in range(passes):
         total = points.clone()

@@ -105,14 +105,21 @@ def slope_field(grid: Grid, deposit: torch.Tensor, bandwidth: float) -> torch.Te
     return grid.gradient(torch.cat([density, density.norm(dim=-1, keepdim=True)], dim=-1))
 
 
-def potential_gradient(slopes: torch.Tensor, vectors: torch.Tensor, sigma: float) -> torch.Tensor:
+def potential_gradient(
+    slopes: torch.Tensor, vectors: torch.Tensor, sigma: float, inverse_norm: torch.Tensor | None = None
+) -> torch.Tensor:
     """``(P, d)`` gradient of Φ = (1 + σ) v·D − σ‖D‖ at each point.
 
     ``slopes`` ``(P, d, C + 1)``: the gradient of each class channel of D, then of ‖D‖, at the points;
-    ``vectors`` ``(P, C)``: unit class vectors.
+    ``vectors`` ``(P, C)``: unit class vectors, or directions whose unit vectors are ``vectors ·
+    inverse_norm`` ``(P,)``. One batched product with the weights ((1 + σ) v, −σ) gives both terms.
     """
-    own = torch.einsum("pdc,pc->pd", slopes[:, :, :-1], vectors)
-    return own.mul_(1.0 + sigma).sub_(slopes[:, :, -1], alpha=sigma)
+    n_classes = vectors.shape[1]
+    scale = (1.0 + sigma) if inverse_norm is None else (inverse_norm * (1.0 + sigma)).unsqueeze(1)
+    weights = vectors.new_empty((vectors.shape[0], n_classes + 1, 1))
+    torch.mul(vectors, scale, out=weights[:, :n_classes, 0])
+    weights[:, n_classes].fill_(-sigma)
+    return torch.bmm(slopes, weights).squeeze(2)
 
 
 def largest_slope(density_slope: torch.Tensor) -> float:
