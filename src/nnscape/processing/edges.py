@@ -17,9 +17,10 @@ Every edge starts straight between its (already bundled) nodes. Each iteration k
 The result is resampled at spacing s. The per-sample work runs on fixed ranges of edges of about
 ``PART_SAMPLES`` points each, in two passes per iteration (deposit all parts; then move, smooth and resample
 each): a part's temporaries stay in the CPU's cache and memory grows with the points only, never with the
-per-sample temporaries (the slope look-up alone is 33 floats per point). Within a part every operation is
-one tensor operation over all its points; the parts' deposits add up in the same order as one pass would,
-so the result does not depend on the part size.
+per-sample temporaries (the slope look-up alone is 33 floats per point). Every range lies within one box,
+so its points share one origin, z range and bounds, with no box id per point. Within a part every
+operation is one tensor operation over all its points; the parts' deposits add up in the same order as one
+pass would, so the result does not depend on the part size.
 """
 
 from __future__ import annotations
