@@ -77,13 +77,13 @@ def quality(network: Network, *, layer_width: float | None = None, seed: int = 0
     low = nodes.amin(dim=0) - BOX_MARGIN * width
     high = nodes.amax(dim=0) + BOX_MARGIN * width
     figures: dict[str, float] = {}
-    ink_bundled = _ink(bundled, low, high, width)
-    ink_straight = _ink(lines, low, high, width)
+    opacity = _opacity(network, bundled)
+    ink_bundled, visible_ink = _ink(bundled, low, high, width, opacity)
+    ink_straight, _ = _ink(lines, low, high, width)
     figures["ink"] = ink_bundled / max(ink_straight, 1e-12)
     figures["ink_bundled"] = ink_bundled
     figures["ink_straight"] = ink_straight
-    opacity = _opacity(network, bundled)
-    figures["visible_ink"] = _ink(bundled, low, high, width, opacity)
+    figures["visible_ink"] = visible_ink
     figures["spread"] = _rms_radius(points)
     figures["drawn_spread"] = _rms_radius(points, opacity)
     spacing = _median_spacing(bundled)
@@ -119,17 +119,18 @@ def _layer_width(network: Network) -> float:
 
 def _ink(
     lines: Polylines, low: torch.Tensor, high: torch.Tensor, width: float, opacity: torch.Tensor | None = None
-) -> float:
-    """Mean over the cells of the fixed ink grid of the largest opacity of the polylines through each.
+) -> tuple[float, float]:
+    """The fraction of the fixed ink grid's cells the polylines pass through, and the mean over its cells of
+    the largest opacity of the polylines through each (``opacity`` ``(P,)`` per point; 1 everywhere if None).
 
-    ``opacity`` ``(P,)`` per point (default 1 everywhere: the fraction of cells the polylines pass through);
-    a segment has the larger of its ends' opacities. Every segment is cut into equal pieces no longer than
+    A segment has the larger of its ends' opacities. Every segment is cut into equal pieces no longer than
     half a cell and the cells of the cut points are marked (segments are processed in chunks, so memory stays
     bounded on millions of edges).
     """
     cell = width / INK_CELLS_PER_WIDTH
     shape = [max(1, math.ceil(float(extent) / cell)) for extent in high - low]
-    ink = torch.zeros(math.prod(shape), dtype=torch.float32)
+    covered = torch.zeros(math.prod(shape), dtype=torch.float32)
+    drawn = None if opacity is None else torch.zeros_like(covered)
     within = torch.ones(lines.points.shape[0] - 1, dtype=torch.bool)
     within[lines.offsets[1:-1] - 1] = False  # the jump from one edge's end to the next edge's start
     peak = None if opacity is None else torch.maximum(opacity[:-1], opacity[1:])
@@ -149,11 +150,11 @@ def _ink(
                 cells[axis].clamp_(0, n - 1)
             cells = cells.long()
             index = cells[0].mul_(shape[1]).add_(cells[1]).mul_(shape[2]).add_(cells[2])
-            if values is None:
-                ink.index_fill_(0, index, 1.0)
-            else:
-                ink.scatter_reduce_(0, index, values, "amax")
-    return float(ink.double().mean())
+            covered.index_fill_(0, index, 1.0)
+            if drawn is not None and values is not None:
+                drawn.scatter_reduce_(0, index, values, "amax")
+    fraction = float(covered.double().mean())
+    return fraction, fraction if drawn is None else float(drawn.double().mean())
 
 
 def _opacity(network: Network, lines: Polylines) -> torch.Tensor:
@@ -206,8 +207,11 @@ def _pairs(box: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 def _separation(lines: Polylines, same: torch.Tensor, pairs: tuple[torch.Tensor, torch.Tensor]) -> float | None:
     """Mean midpoint distance of pairs of different class over that of pairs of one class (``same`` ``(Q,)``)."""
     first, second = pairs
-    middle = torch.full(first.shape, 0.5, dtype=torch.float64)
-    distance = (at_fractions(lines, first, middle) - at_fractions(lines, second, middle)).norm(dim=1)
+    # Both ends of every pair in one call: the polylines' arc lengths are measured once.
+    middles = at_fractions(
+        lines, torch.cat([first, second]), torch.full((2 * first.shape[0],), 0.5, dtype=torch.float64)
+    )
+    distance = (middles[: first.shape[0]] - middles[first.shape[0] :]).norm(dim=1)
     if not bool(same.any()) or bool(same.all()):
         return None
     within = float(distance[same].mean())
