@@ -15,10 +15,10 @@ from torch import nn
 
 import nnscape
 from nnscape.cli import main
-from nnscape.cli.importance import DEFAULT_METHOD, METHOD_HELP, PRECISION_CHOICES
+from nnscape.cli.importance import BATCH_NORM_CHOICES, DEFAULT_METHOD, METHOD_HELP, PRECISION_CHOICES
 from nnscape.errors import Cancelled, ConfigError
 from nnscape.importance import METHODS, importance, method, method_settings
-from nnscape.importance.bn_gamma import PRECISIONS
+from nnscape.importance.bn_gamma import BATCH_NORMS, PRECISIONS
 from nnscape.io import load
 from nnscape.network import Network
 from nnscape.progress import ProgressEvent
@@ -164,6 +164,14 @@ def test_cli_precision_is_batchnorm_gammas_and_recorded(checkpoint: Path, tmp_pa
     assert main(["importance", str(checkpoint), "--data", "digits", "--precision", "float32", "--epochs", "1",
                  "--out", str(out), "--quiet"]) == 0  # fmt: skip
     assert json.loads(load(out).metadata["importance_config"])["precision"] == "float32"
+
+
+def test_cli_batch_norm_is_batchnorm_gammas_and_recorded(checkpoint: Path, tmp_path: Path) -> None:
+    assert BATCH_NORM_CHOICES == BATCH_NORMS
+    out = tmp_path / "existing.nnscape"
+    assert main(["importance", str(checkpoint), "--data", "digits", "--batch-norm", "existing", "--epochs", "1",
+                 "--out", str(out), "--quiet"]) == 0  # fmt: skip
+    assert json.loads(load(out).metadata["importance_config"])["batch_norm"] == "existing"
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from nnscape.cli.common import device_name, output_path, progress_bars, seed_num
 
 PENALTY_CHOICES = ("l1", "l2", "none")
 PRECISION_CHOICES = ("auto", "float32", "bfloat16")  # a test checks these are batchnorm-gamma's
+BATCH_NORM_CHOICES = ("insert", "existing")  # likewise
 BATCH_SIZE = 128  # importance()'s default, which this command keeps
 # The registry (nnscape.importance.METHODS) imports torch, which `nnscape --help` must not; a test checks that
 # these names are the registry's.
@@ -19,7 +20,8 @@ METHOD_HELP = (
     "importance method: batchnorm-gamma (the thesis's fine-tuning, default), activation (|w| × activation "
     "spread) or taylor (|activation × gradient|)"
 )
-FINE_TUNING = ("epochs", "penalty", "strength", "lr", "precision")  # the options below only batchnorm-gamma has
+# The options below that only batchnorm-gamma has.
+FINE_TUNING = ("epochs", "penalty", "strength", "lr", "precision", "batch_norm")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,6 +38,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--precision",
         choices=PRECISION_CHOICES,
         help="batchnorm-gamma: of the matrix products (default auto: bfloat16 where the hardware has it)",
+    )
+    parser.add_argument(
+        "--batch-norm",
+        choices=BATCH_NORM_CHOICES,
+        help="batchnorm-gamma: insert a batch norm over every layer's input (default), or fine-tune the model's "
+        "own batch norms where a layer has one (docs/importance.md)",
     )
     parser.add_argument("--seed", type=seed_number, default=0, help="random seed (default 0)")
     parser.add_argument("--device", type=device_name, help="cpu, cuda or cuda:N (default: cuda when available)")
