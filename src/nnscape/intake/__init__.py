@@ -4,10 +4,11 @@ A model must compute ``x → [f] → layer → f → layer → … → Linear`` 
 every ``f`` keeps channels apart (element-wise activations, pooling, batch norm, dropout, flatten) and the last
 Linear gives the class logits. The package is split by job:
 
-- :mod:`~nnscape.intake.files` loads TorchScript, ``torch.export`` ``.pt2`` and nnscape checkpoint files,
+- :mod:`~nnscape.intake.files` loads TorchScript, ``torch.export`` ``.pt2``, ONNX and nnscape checkpoint files,
   never unpickling an entry;
-- :mod:`~nnscape.intake.graph` walks a model's graph (an fx trace, an exported program, a TorchScript
-  Sequential) into steps;
+- :mod:`~nnscape.intake.graph` and :mod:`~nnscape.intake.onnx_file` turn a model's graph (an fx trace, an
+  exported program, an ONNX file) into the nodes that :mod:`~nnscape.intake.walk` walks into steps (one main
+  path, residual additions, concatenations of channels); a TorchScript Sequential is read in order;
 - :mod:`~nnscape.intake.layers` holds one reader per layer kind (Linear, convolution, batch norm, activations,
   pooling, pass-through layers and flatten, concatenation, the softmax output) behind a small registry;
 - :mod:`~nnscape.intake.chain` groups the steps into the chain and folds batch norms into the Linears;

@@ -1,15 +1,18 @@
 """ONNX intake: an ``.onnx`` file read by nnscape's own graph reader, never executed.
 
 The file is parsed with the ``onnx`` package (protobuf only; no runtime, no custom operators, external data
-refused so that a file never makes nnscape read another path). Its nodes are walked in order like an fx graph:
-every node must take the one current value as its first input, its other inputs being constants (initializers
-or ``Constant`` nodes); each node is read by the layer kind registered for its ``op_type``
-(:func:`~nnscape.intake.layers.registry.reads_onnx`). The result is an :class:`OnnxModel`, an ``nn.Module``
-that runs the chain it was read into.
+refused so that a file never makes nnscape read another path). Its nodes are given, in order, to the same walk
+as an fx graph (:mod:`nnscape.intake.walk`: a main path, residual additions, concatenations of channels): an
+``Add`` of two data values is a residual addition, a ``Concat`` joins its inputs, and any other node takes its
+data as the first input, its other inputs being constants (initializers or ``Constant`` nodes); each node is
+read by the layer kind registered for its ``op_type`` (:func:`~nnscape.intake.layers.registry.reads_onnx`). The
+result is an :class:`OnnxModel`, an ``nn.Module`` that runs the chain it was read into.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,7 @@ from nnscape.errors import ModelError
 from nnscape.intake.chain import LayerChain, Step, build_chain
 from nnscape.intake.layers import onnx_step
 from nnscape.intake.layers.registry import OnnxNode
+from nnscape.intake.walk import Flow, walk_steps
 
 __all__ = ["MAX_ONNX_BYTES", "OnnxModel", "load_onnx"]
 
@@ -66,8 +70,7 @@ def load_onnx(file: Path) -> OnnxModel:
     inputs = [value.name for value in graph.input if value.name not in constants]
     if len(inputs) != 1:
         raise ModelError(f"{file}: the graph takes {len(inputs)} inputs ({', '.join(inputs)}); nnscape needs one")
-    current = inputs[0]
-    steps: list[Step] = []
+    flows: list[Flow] = []
     for index, node in enumerate(graph.node):
         name = node.name or f"{node.op_type}_{index}"
         attributes = {attribute.name: _value(onnx.helper.get_attribute_value(attribute), numpy_helper)
@@ -78,19 +81,33 @@ def load_onnx(file: Path) -> OnnxModel:
                 raise ModelError(f"{file}: node {name!r} (ONNX Constant): only tensor constants are read")
             constants[node.output[0]] = value
             continue
-        data = [value for value in node.input if value and value not in constants]
-        if data != [current] or node.input[0] != current:
-            raise ModelError(f"{file}: node {name!r} (ONNX {node.op_type}) combines several values; nnscape reads "
-                             "single chains of layers, not branches or residual connections")  # fmt: skip
-        node_constants = tuple(constants.get(value) if value else None for value in node.input[1:])
-        step = onnx_step(OnnxNode(name, node.op_type, node_constants, attributes))
-        if step is not None:
-            steps.append(step)
-        current = node.output[0]
+        flows.append(_flow(OnnxNode(name, node.op_type, (), attributes), list(node.input), node.output[0], constants))
     outputs = [value.name for value in graph.output]
-    if outputs != [current]:
-        raise ModelError(f"{file}: the graph's output is not the end of a single chain of layers")
-    return OnnxModel(graph.name or file.stem, steps)
+    end = outputs[0] if len(outputs) == 1 else outputs
+    try:
+        return OnnxModel(graph.name or file.stem, walk_steps(inputs[0], flows, end, "ONNX graph"))
+    except ModelError as exc:
+        raise ModelError(f"{file}: {exc}") from exc
+
+
+def _flow(node: OnnxNode, inputs: list[str], output: str, constants: dict[str, torch.Tensor]) -> Flow:
+    """An ONNX node as the walk sees it: a Concat joins all its inputs; an Add of two data values is a residual
+    addition; any other node reads its data as the first input, its other inputs being constants."""
+    what = f"ONNX {node.op_type}"
+    if node.op_type == "Concat":
+        return Flow(node.name, what, tuple(inputs), output, partial(onnx_step, node), "concat")
+    data = tuple(value for value in inputs if value and value not in constants)
+    if node.op_type == "Add" and len(data) == 2:
+        return Flow(node.name, what, data, output, lambda: None, "add")
+
+    def read() -> Step | None:
+        if inputs[0] != data[0]:
+            raise ModelError(f"node {node.name!r} ({what}): its first input is a constant; nnscape reads the data "
+                             "as the first input")  # fmt: skip
+        node_constants = tuple(constants.get(value) if value else None for value in inputs[1:])
+        return onnx_step(replace(node, constants=node_constants))
+
+    return Flow(node.name, what, data, output, read)
 
 
 def _tensor(array: np.ndarray) -> torch.Tensor:

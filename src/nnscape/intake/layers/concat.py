@@ -1,9 +1,10 @@
 """Concatenation of channels (``torch.cat([a, b], dim=1)``, DenseNet-style): a merge of main-path values.
 
-The reader checks that channels are joined (dim 1) and names the values in order; the graph walk
-(:mod:`nnscape.intake.graph`) finds where each comes from, and the chain (:mod:`nnscape.intake.chain`) splits
-the weight of the layer reading the concatenation by those parts: the part of the latest value stays the
-layer's weight, every earlier value's part becomes a shortcut from that value's channels.
+The readers (fx ``cat`` and ONNX ``Concat``) check that channels are joined (dim 1); the walk
+(:mod:`nnscape.intake.walk`) finds where each joined value comes from, and the chain
+(:mod:`nnscape.intake.chain`) splits the weight of the layer reading the concatenation by those parts: the part
+of the latest value stays the layer's weight, every earlier value's part becomes a shortcut from that value's
+channels.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from torch import fx
 
 from nnscape.errors import ModelError
 from nnscape.intake.chain import Step
-from nnscape.intake.layers.registry import describe, reads_functions
+from nnscape.intake.layers.registry import OnnxNode, describe, reads_functions, reads_onnx
 
 __all__ = ["FUNCTIONS", "concatenated"]
 
@@ -38,3 +39,15 @@ def concatenated(graph_module: fx.GraphModule, node: fx.Node) -> list[fx.Node]:
             "concatenations of channels (dim=1)"
         )
     return list(values)
+
+
+@reads_onnx("Concat")
+def read_onnx(node: OnnxNode) -> Step:
+    """ONNX ``Concat``: the walk names the values it joins; only the channels (axis 1) are read."""
+    axis = node.attributes.get("axis")
+    if axis != 1:
+        raise ModelError(
+            f"node {node.name!r} (ONNX Concat) joins along axis {axis!r}; nnscape reads concatenations of channels "
+            "(axis=1)"
+        )
+    return Step("concat", node.name)
