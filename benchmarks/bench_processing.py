@@ -8,7 +8,8 @@ depends on the load, CPU time much less), the peak resident memory of its proces
 (ink, inside, class separation, visible ink; docs/processing.md), which must not get worse when the code
 gets faster. Runs are separate processes so that the peak of one case does not hide another's. The first
 line is the command a user waits for: ``nnscape process FILE`` on 784-81-49-10 in a fresh process, start-up
-(importing torch) and reading and writing the files included. The load average is printed with the
+(importing torch) and reading and writing the files included; the line under it times a fresh Python that only
+imports torch, the floor under that figure. The load average is printed with the
 figures: above the core count, wall times are inflated by other work. The last table shows how time grows
 with edges.
 """
@@ -100,6 +101,17 @@ def cli_seconds(device: str, threads: int | None, repeats: int) -> list[tuple[fl
     return runs
 
 
+def start_up_seconds(repeats: int) -> float:
+    """Median wall seconds of a fresh Python that only imports torch: the part of the command's time that no
+    change to nnscape can remove."""
+    runs = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import gc, torch; gc.freeze()"], check=True)
+        runs.append(time.perf_counter() - started)
+    return statistics.median(runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -124,8 +136,9 @@ def main() -> None:
         each = ", ".join(f"{run[0]:.2f}" for run in cli_runs)
         print(
             f"nnscape process (784-81-49-10 file, start-up included): wall {wall:.2f} s (goal {CLI_SECONDS:g}), "
-            f"cpu {cpu:.2f} s  {verdict}  (runs: {each})\n"
+            f"cpu {cpu:.2f} s  {verdict}  (runs: {each})"
         )
+        print(f"  of which Python and import torch alone: {start_up_seconds(args.repeats):.2f} s (median)\n")
 
     header = ("case", "edges", "samples", "wall s", "cpu s", "goal", "peak GB", "goal")
     print("{:26} {:>8} {:>9} {:>7} {:>7} {:>5} {:>8} {:>5}  ink    inside sep    visible".format(*header))

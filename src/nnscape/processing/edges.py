@@ -249,7 +249,7 @@ def bundle_edges(
     result = Polylines.join(parts)
     if order is None:
         return result
-    return result.take(torch.empty_like(order).index_copy_(0, order, torch.arange(order.shape[0], device=order.device)))
+    return result.take(torch.argsort(order))  # the inverse permutation: each edge back in its place
 
 
 def _box_bounds(parts: list[Polylines], part_box: list[int], n_boxes: int) -> tuple[torch.Tensor, torch.Tensor]:
