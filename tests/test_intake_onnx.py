@@ -24,11 +24,13 @@ onnx = pytest.importorskip("onnx")  # an optional dependency: pip install 'nnsca
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 
-def _export(model: nn.Module, x: torch.Tensor, path: Path) -> Path:
-    """torch's TorchScript-based ONNX exporter (the torch.export-based one needs onnxscript), as a user runs it."""
+def _export(model: nn.Module, x: torch.Tensor, path: Path, *, fold: bool = True) -> Path:
+    """torch's TorchScript-based ONNX exporter (the torch.export-based one needs onnxscript), as a user runs it;
+    ``fold=False`` keeps the batch norms as BatchNormalization nodes instead of folding them into convolutions."""
+    options = {} if fold else {"do_constant_folding": False, "training": torch.onnx.TrainingMode.PRESERVE}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's own deprecation and tracer warnings
-        torch.onnx.export(model, (x,), path, dynamo=False)
+        torch.onnx.export(model, (x,), path, dynamo=False, **options)
     return path
 
 
@@ -174,13 +176,21 @@ def _skip_pairs(network: Network) -> list[tuple[int, int, int]]:
     return [(int(a), int(b), int(n)) for (a, b), n in zip(unique, counts, strict=True)]
 
 
-@pytest.mark.parametrize(("make", "skips"), [(_residual_cnn, 8 + 16 * 8), (_dense_cnn, 4 * 5 + 4 * 8 + 6 * 8)])
-def test_onnx_export_of_a_merging_cnn_reads_as_through_fx(tmp_path: Path, make: type[nn.Module], skips: int) -> None:
+@pytest.mark.parametrize(
+    ("make", "fold", "skips"),
+    [(_residual_cnn, True, 8 + 16 * 8), (_residual_cnn, False, 8 + 16 * 8), (_dense_cnn, True, 4 * 5 + 4 * 8 + 6 * 8)],
+    ids=["residual", "residual-batch-norm-nodes", "concat"],
+)
+def test_onnx_export_of_a_merging_cnn_reads_as_through_fx(
+    tmp_path: Path, make: type[nn.Module], fold: bool, skips: int
+) -> None:
     """Residual additions and concatenations of channels in an ONNX file: the same logits as the model, the same
     layers, shortcuts and edges (skip edges included) as reading the model itself through fx."""
     model = make()
     x = torch.randn(3, 1, 8, 8)
-    loaded = load_model(_export(model, x, tmp_path / "merging.onnx"))
+    path = _export(model, x, tmp_path / "merging.onnx", fold=fold)
+    assert ("BatchNormalization" in {node.op_type for node in onnx.load(str(path)).graph.node}) is not fold
+    loaded = load_model(path)
     torch.testing.assert_close(loaded(x), model(x))
     read, traced = layer_chain(loaded), layer_chain(model)
     assert read.layer_sizes == traced.layer_sizes
