@@ -158,20 +158,22 @@ def test_cli_method_is_written_into_the_file(checkpoint: Path, tmp_path: Path) -
     assert json.loads(load(out).metadata["importance_config"])["method"] == "taylor"
 
 
-def test_cli_precision_is_batchnorm_gammas_and_recorded(checkpoint: Path, tmp_path: Path) -> None:
-    assert PRECISION_CHOICES == PRECISIONS
-    out = tmp_path / "float32.nnscape"
-    assert main(["importance", str(checkpoint), "--data", "digits", "--precision", "float32", "--epochs", "1",
+@pytest.mark.parametrize(
+    ("option", "key", "value", "choices", "allowed"),
+    [
+        ("--precision", "precision", "float32", PRECISION_CHOICES, PRECISIONS),
+        ("--batch-norm", "batch_norm", "existing", BATCH_NORM_CHOICES, BATCH_NORMS),
+    ],
+)
+def test_cli_fine_tuning_choices_are_batchnorm_gammas_and_recorded(
+    checkpoint: Path, tmp_path: Path, option: str, key: str, value: str, choices: tuple[str, ...],
+    allowed: tuple[str, ...],
+) -> None:  # fmt: skip
+    assert choices == allowed  # the command's list (it may not import torch) is the method's
+    out = tmp_path / f"{value}.nnscape"
+    assert main(["importance", str(checkpoint), "--data", "digits", option, value, "--epochs", "1",
                  "--out", str(out), "--quiet"]) == 0  # fmt: skip
-    assert json.loads(load(out).metadata["importance_config"])["precision"] == "float32"
-
-
-def test_cli_batch_norm_is_batchnorm_gammas_and_recorded(checkpoint: Path, tmp_path: Path) -> None:
-    assert BATCH_NORM_CHOICES == BATCH_NORMS
-    out = tmp_path / "existing.nnscape"
-    assert main(["importance", str(checkpoint), "--data", "digits", "--batch-norm", "existing", "--epochs", "1",
-                 "--out", str(out), "--quiet"]) == 0  # fmt: skip
-    assert json.loads(load(out).metadata["importance_config"])["batch_norm"] == "existing"
+    assert json.loads(load(out).metadata["importance_config"])[key] == value
 
 
 @pytest.mark.parametrize(
