@@ -26,13 +26,14 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import torch
-import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
 import nnscape
 from nnscape.datasets import DatasetSplits, load_dataset
 from nnscape.evaluation import PruningCurves, pruning_curves, style_axes
 from nnscape.importance.bn_gamma import BATCH_NORMS
+from nnscape.train import accuracy as test_accuracy
+from nnscape.train import fit_classifier
 
 
 @dataclass(frozen=True)
@@ -88,18 +89,9 @@ def subset(splits: DatasetSplits, recipe: Recipe, seed: int) -> DatasetSplits:
 def train(splits: DatasetSplits, recipe: Recipe, seed: int) -> tuple[nn.Module, float]:
     torch.manual_seed(seed)
     model = small_cnn(recipe, splits.train_x.shape[-1], splits.n_classes)
-    optimizer = torch.optim.Adam(model.parameters(), TRAIN_LR)
-    for _ in range(recipe.train_epochs):
-        model.train()
-        for batch in torch.randperm(splits.train_y.shape[0]).split(TRAIN_BATCH):
-            loss = F.cross_entropy(model(splits.train_x[batch]), splits.train_y[batch])
-            optimizer.zero_grad()
-            loss.backward()  # type: ignore[no-untyped-call]
-            optimizer.step()
-    model.eval()
-    with torch.no_grad():
-        accuracy = float((model(splits.test_x).argmax(1) == splits.test_y).float().mean())
-    return model, accuracy
+    fit_classifier(model, splits.train_x, splits.train_y, epochs=recipe.train_epochs, batch_size=TRAIN_BATCH,
+                   lr=TRAIN_LR)  # fmt: skip
+    return model, test_accuracy(model, splits.test_x, splits.test_y)
 
 
 def measure_seed(data: str, seed: int, threads: int) -> tuple[dict[str, PruningCurves], float]:

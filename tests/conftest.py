@@ -26,23 +26,13 @@ def _one_torch_thread() -> Iterator[None]:
 def fit_on_digits() -> Callable[[nn.Module], float]:
     """Train an image model briefly on digits as 1×8×8 images (Adam, 4 epochs of batches of 64, from torch's
     global generator, which the caller seeds); it is left in eval mode. Returns its test accuracy."""
-    import torch
-    import torch.nn.functional as F  # noqa: N812
-
     from nnscape.datasets import load_dataset
+    from nnscape.train import accuracy, fit_classifier
 
     digits = load_dataset("digits")
 
     def fit(model: nn.Module) -> float:
-        optimizer = torch.optim.Adam(model.parameters(), 5e-3)
-        for _ in range(4):
-            for batch in torch.randperm(digits.train_x.shape[0]).split(64):
-                loss = F.cross_entropy(model(digits.train_x[batch]), digits.train_y[batch])
-                optimizer.zero_grad()
-                loss.backward()  # type: ignore[no-untyped-call]
-                optimizer.step()
-        model.eval()
-        with torch.no_grad():
-            return float((model(digits.test_x).argmax(1) == digits.test_y).float().mean())
+        fit_classifier(model, digits.train_x, digits.train_y, epochs=4, batch_size=64, lr=5e-3)
+        return accuracy(model, digits.test_x, digits.test_y)
 
     return fit

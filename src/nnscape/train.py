@@ -31,7 +31,7 @@ from nnscape.intake import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, build_mlp
 from nnscape.limits import MAX_LAYERS, check_layer_sizes, check_seed
 from nnscape.progress import ProgressCallback, check_cancelled, report
 
-__all__ = ["VARIANTS", "TrainedModel", "accuracy", "save_checkpoint", "train_mlp"]
+__all__ = ["VARIANTS", "TrainedModel", "accuracy", "fit_classifier", "save_checkpoint", "train_mlp"]
 
 Variant = Literal["untrained", "basic", "l1"]
 VARIANTS: tuple[Variant, ...] = ("untrained", "basic", "l1")
@@ -90,8 +90,10 @@ def train_mlp(
     torch.manual_seed(seed)  # PyTorch's initialisers draw from the global generator
     model = build_mlp(sizes, ACTIVATION)
     if variant != "untrained":
-        _fit(model, splits, l1=l1 if variant == "l1" else 0.0, epochs=epochs, batch_size=batch_size, lr=lr,
-             seed=seed, progress=progress, cancel=cancel)  # fmt: skip
+        # An MLP takes an image's pixels as features.
+        fit_classifier(model, splits.train_x.flatten(1), splits.train_y, epochs=epochs, batch_size=batch_size,
+                       lr=lr, l1=l1 if variant == "l1" else 0.0, generator=torch.Generator().manual_seed(seed),
+                       progress=progress, cancel=cancel)  # fmt: skip
     return TrainedModel(
         model=model,
         layer_sizes=sizes,
@@ -140,22 +142,27 @@ def save_checkpoint(path: str | os.PathLike[str], trained: TrainedModel) -> None
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def _fit(
-    model: nn.Sequential,
-    splits: DatasetSplits,
+def fit_classifier(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
     *,
-    l1: float,
     epochs: int,
     batch_size: int,
     lr: float,
-    seed: int,
-    progress: ProgressCallback | None,
-    cancel: threading.Event | None,
+    l1: float = 0.0,
+    generator: torch.Generator | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
 ) -> None:
-    generator = torch.Generator().manual_seed(seed)
+    """Train ``model`` with Adam on cross-entropy over shuffled mini-batches of ``x`` (in the shape the model
+    takes) and labels ``y`` ``(n,)``; the model is left in eval mode.
+
+    ``l1`` weighs ``Σ|w|`` over every Linear weight matrix; ``generator`` draws the batch order (torch's global
+    generator if None). Reports one progress event per epoch with the mean training loss and accuracy.
+    """
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    weights = [module.weight for module in model if isinstance(module, nn.Linear)]
-    x, y = splits.train_x.flatten(1), splits.train_y  # an MLP takes an image's pixels as features
+    weights = [module.weight for module in model.modules() if isinstance(module, nn.Linear)]
     n = x.shape[0]
     model.train()
     for epoch in range(epochs):
