@@ -28,8 +28,7 @@ def grid_3d(cells: int = 21, cell: float = 0.1) -> Grid:
 def test_blur_keeps_the_mass_and_spreads_it_symmetrically() -> None:
     grid = grid_3d()
     centre = torch.tensor([[1.05, 1.05, 1.05]])
-    box = torch.zeros(1, dtype=torch.int64)
-    field = grid.blur(grid.deposit(grid.cell_index(centre, box), torch.ones(1, 1)), 0.4)[0, :, :, :, 0]
+    field = grid.blur(grid.deposit(grid.cell_index(centre, 0), torch.ones(1, 1)), 0.4)[0, :, :, :, 0]
     assert float(field.sum()) == pytest.approx(1.0, rel=1e-5)
     assert torch.allclose(field, field.flip(0), atol=1e-7)
     assert torch.allclose(field, field.transpose(0, 2), atol=1e-7)
@@ -38,26 +37,25 @@ def test_blur_keeps_the_mass_and_spreads_it_symmetrically() -> None:
 
 def test_gradient_points_towards_the_density_peak() -> None:
     grid = grid_3d()
-    box = torch.zeros(1, dtype=torch.int64)
-    field = grid.blur(grid.deposit(grid.cell_index(torch.tensor([[1.05, 1.05, 1.05]]), box), torch.ones(1, 1)), 0.6)
+    field = grid.blur(grid.deposit(grid.cell_index(torch.tensor([[1.05, 1.05, 1.05]]), 0), torch.ones(1, 1)), 0.6)
     probes = torch.tensor([[0.75, 1.05, 1.05], [1.05, 1.35, 1.05], [1.05, 1.05, 0.85]])
-    slopes = grid.lookup(grid.gradient(field), grid.cell_index(probes, torch.zeros(3, dtype=torch.int64)))[:, :, 0]
+    slopes = grid.lookup(grid.gradient(field), grid.cell_index(probes, 0))[:, :, 0]
     towards = torch.tensor([[1.0, 0, 0], [0, -1.0, 0], [0, 0, 1.0]])
     assert torch.allclose(slopes / slopes.norm(dim=1, keepdim=True), towards, atol=1e-5)
 
 
 def test_points_outside_the_grid_land_in_its_border_cells() -> None:
     grid = Grid(origin=torch.tensor([[0.0, 0.0], [5.0, 5.0]]), cell=1.0, shape=(3, 2))
-    index = grid.cell_index(torch.tensor([[-4.0, 9.0], [5.5, 5.5]]), torch.tensor([0, 1]))
-    assert index.tolist() == [0 * 2 + 1, 6 + 0]
+    assert grid.cell_index(torch.tensor([[-4.0, 9.0]]), 0).tolist() == [0 * 2 + 1]
+    assert grid.cell_index(torch.tensor([[5.5, 5.5]]), 1).tolist() == [6 + 0]
 
 
-def test_the_cell_index_of_points_in_one_box_is_that_of_the_general_lookup() -> None:
+def test_cell_ids_count_along_z_then_y_then_x_then_box() -> None:
     grid = Grid(origin=torch.tensor([[0.0, 0.0, 0.0], [5.0, 5.0, 2.0]]), cell=0.5, shape=(4, 3, 5))
     points = torch.tensor([[5.2, 5.9, 2.1], [4.0, 9.0, 0.0], [6.4, 6.4, 4.4], [7.0, 5.1, 3.3]])
-    expected = grid.cell_index(points, torch.ones(4, dtype=torch.int64))
-    assert torch.equal(grid.box_cell_index(points, 1), expected)
-    assert int(expected.max()) < grid.n_cells  # points beyond the box land in its border cells
+    # Cells (x, y, z) = (0, 1, 0), (0, 2, 0) clamped into the box, (2, 2, 4), (3, 0, 2) clamped; 60 per box.
+    assert grid.cell_index(points, 1).tolist() == [60 + 5, 60 + 10, 60 + 30 + 10 + 4, 60 + 45 + 2]
+    assert grid.n_cells == 120
 
 
 def test_resampling_keeps_ends_and_spaces_points_evenly() -> None:
@@ -136,10 +134,9 @@ def test_zero_importance_gets_a_uniform_class_vector() -> None:
 def test_grid_memory_is_bounded_whatever_the_extent_and_channels() -> None:
     points = torch.tensor([[0.0, 0.0, 0.0], [1.0, 1.0, 40.0]])
     limits = (torch.full((1, 3), -100.0), torch.full((1, 3), 100.0))
-    box = torch.zeros(2, dtype=torch.int64)
-    grid = Grid.around(points, box, limits, pad=0.01, cell=0.001, channels=51)
+    grid = Grid.around(points, 0, limits, pad=0.01, cell=0.001, channels=51)
     assert grid.n_cells * 51 <= 1.1 * MAX_FIELD_VALUES  # rounding up each axis adds a little
-    fine = Grid.around(points[:1], box[:1], limits, pad=0.01, cell=0.001, channels=51)
+    fine = Grid.around(points[:1], 0, limits, pad=0.01, cell=0.001, channels=51)
     assert fine.cell == 0.001  # a small box keeps the asked-for cell
 
 

@@ -25,7 +25,6 @@ pass would, so the result does not depend on the part size.
 
 from __future__ import annotations
 
-import math
 import threading
 from dataclasses import dataclass, replace
 
@@ -208,7 +207,7 @@ def bundle_edges(
     part_classes = [classes.part(a, b) for a, b in ranges]
     parts = [resample(lines.part(a, b), spacings[0]) for a, b in ranges]
     z_range = list(zip(low[:, 2].tolist(), high[:, 2].tolist(), strict=True))
-    bounds = _box_bounds(parts, part_box, low.shape[0])
+    bounds = Grid.bounds([(part.points, box) for part, box in zip(parts, part_box, strict=True)], low.shape[0])
     for k, h in enumerate(schedule):
         check_cancelled(cancel)
         cell = cell_size(h, spacing)
@@ -219,7 +218,7 @@ def bundle_edges(
         kept: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None] = []
         for part, box, part_class in zip(parts, part_box, part_classes, strict=True):
             direction, inverse_norm, weight = part_class.at(part)
-            index = grid.box_cell_index(part.points, box)
+            index = grid.cell_index(part.points, box)
             density = grid.deposit(index, direction * weight.mul_(inverse_norm).unsqueeze(1), density)
             occupied.scatter_(0, index, True)  # (index_fill_ slows down on two threads)
             kept.append((index, direction, inverse_norm))
@@ -244,26 +243,12 @@ def bundle_edges(
                 widths = torch.floor(part.counts.double() * window).long().clamp_min(1)
                 part = replace(part, points=smooth(part, widths, passes))
             parts[i] = resample(part, spacings[k + 1])
-        bounds = _box_bounds(parts, part_box, low.shape[0])
+        bounds = Grid.bounds([(part.points, box) for part, box in zip(parts, part_box, strict=True)], low.shape[0])
         report(progress, "edges", k + 1, len(schedule), bandwidth=h, samples=samples)
     result = Polylines.join(parts)
     if order is None:
         return result
     return result.take(torch.argsort(order))  # the inverse permutation: each edge back in its place
-
-
-def _box_bounds(parts: list[Polylines], part_box: list[int], n_boxes: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Lowest and highest corner ``(G, 3)`` of the points of each box (+inf / -inf for a box without points);
-    part ``i`` lies in box ``part_box[i]``."""
-    like = parts[0].points
-    lowest = like.new_full((n_boxes, 3), math.inf)
-    highest = like.new_full((n_boxes, 3), -math.inf)
-    for part, box in zip(parts, part_box, strict=True):
-        # One reduction per axis: several times faster on the CPU than aminmax(dim=0) over three columns.
-        extremes = [torch.aminmax(part.points[:, axis]) for axis in range(3)]
-        torch.minimum(lowest[box], torch.stack([e.min for e in extremes]), out=lowest[box])
-        torch.maximum(highest[box], torch.stack([e.max for e in extremes]), out=highest[box])
-    return lowest, highest
 
 
 def edge_boxes(

@@ -60,7 +60,6 @@ def bundle_nodes(
     half = width / 2 + NODE_MARGIN * width
     low = torch.full((1, 2), -half, device=positions.device)
     high = torch.full((1, 2), half, device=positions.device)
-    box = torch.zeros(positions.shape[0], dtype=torch.int64, device=positions.device)
     start = positions[:, :2]
     xy = start.clone()
     reach = NODE_REACH * width
@@ -70,8 +69,8 @@ def bundle_nodes(
     for k, h in enumerate(schedule):
         check_cancelled(cancel)
         cell = cell_size(h, spacing)
-        grid = Grid.around(xy, box, (low, high), h + cell, cell, values.shape[1] + 1)
-        slopes = density_slopes(grid, grid.cell_index(xy, box), values, h)
+        grid = Grid.around(xy, 0, (low, high), h + cell, cell, values.shape[1] + 1)
+        slopes = density_slopes(grid, grid.cell_index(xy, 0), values, h)
         gradient = potential_gradient(slopes, vectors, class_weight(h, first, finest))
         xy.add_(gradient_step(gradient, largest_slope(slopes[:, :, -1]), NODE_STEP * h)).clamp_(-half, half)
         offset = xy - start
