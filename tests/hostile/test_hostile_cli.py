@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import gzip
 import io
+import json
+import os
 import struct
 import subprocess
 import sys
@@ -290,3 +292,23 @@ def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path: Path) -> None:
         writer.wait(timeout=60)
     assert "Traceback" not in stderr
     assert stderr == ""
+
+
+def test_the_program_flushes_its_output_and_passes_its_status_on(tmp_path: Path) -> None:
+    # The program leaves with os._exit (skipping the interpreter's slow shutdown): buffered output must still
+    # arrive whole, and the command's status must be the process's.
+    random_network([4, 3, 2]).save(tmp_path / "net.nnscape")
+    buffered = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    done = subprocess.run(
+        [sys.executable, "-m", "nnscape", "info", "--json", str(tmp_path / "net.nnscape")],
+        capture_output=True, text=True, timeout=120, check=False, env=buffered,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["edges"] == 4 * 3 + 3 * 2
+    missing = subprocess.run(
+        [sys.executable, "-m", "nnscape", "info", str(tmp_path / "missing.nnscape")],
+        capture_output=True, text=True, timeout=120, check=False, env=buffered,
+    )  # fmt: skip
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("nnscape info: error:")
+    assert "missing.nnscape" in missing.stderr
