@@ -89,6 +89,35 @@ def test_smoothing_keeps_ends_and_straight_lines() -> None:
     assert torch.equal(wide[:, 2], torch.zeros(wide.shape[0]))
 
 
+def smoothed_edge_by_edge(lines: Polylines, window: torch.Tensor, passes: int) -> torch.Tensor:
+    """What :func:`smooth` must give, one edge and one point at a time (float64)."""
+    out = lines.points.double().clone()
+    for e, (first, stop) in enumerate(zip(lines.offsets[:-1].tolist(), lines.offsets[1:].tolist(), strict=True)):
+        reach = int(window[e])
+        for _ in range(passes):
+            before = out[first:stop].clone()
+            for i in range(1, stop - first - 1):
+                near = before[max(0, i - reach) : i + reach + 1]
+                out[first + i] = near.mean(dim=0)
+    return out
+
+
+@pytest.mark.parametrize("widest", [1, 3])
+def test_smoothing_averages_within_each_edge_only(widest: int) -> None:
+    # Several edges of different lengths end to end in one flat array: no point may feel another edge's, and
+    # every end keeps its bits (the one-point windows run on a path of their own).
+    generator = torch.Generator().manual_seed(0)
+    counts = torch.tensor([2, 3, 7, 12, 5])
+    offsets = torch.cat([torch.zeros(1, dtype=torch.int64), counts.cumsum(0)])
+    points = torch.rand(int(offsets[-1]), 3, generator=generator)
+    edge = torch.arange(len(counts)).repeat_interleave(counts)
+    lines = Polylines(offsets, points, edge, torch.zeros(len(edge)))
+    window = torch.tensor([1, 1, widest, 1, 2]) if widest > 1 else torch.ones(len(counts), dtype=torch.int64)
+    smoothed = smooth(lines, window, passes=5)
+    assert torch.allclose(smoothed.double(), smoothed_edge_by_edge(lines, window, 5), atol=1e-6)
+    assert torch.equal(smoothed[lines.ends()], points[lines.ends()])
+
+
 def test_pruning_keeps_the_highest_scores() -> None:
     network = random_network([4, 3, 2], seed=0)
     keep = prune_mask(network, 0.5)

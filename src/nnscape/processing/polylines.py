@@ -218,34 +218,23 @@ def smooth(lines: Polylines, window: torch.Tensor, passes: int) -> torch.Tensor:
     points = lines.points
     if passes == 0 or points.shape[0] < 3:
         return points
+    ends = lines.ends()
+    if int(window.max()) <= 1:
+        return _smooth_three(points, ends, passes)
     offsets, edge = lines.offsets, lines.edge
     index = torch.arange(points.shape[0], device=points.device)
     reach = window.index_select(0, edge)
-    # Per shift o ≥ 2: which points take their neighbour o steps back / ahead. Shift 1 always stays inside
-    # the edge for an interior point, so it needs no mask.
+    # Per shift o: which points take their neighbour o steps back / ahead. Shift 1 always stays inside the
+    # edge for an interior point, so it needs no mask.
     shifts: list[tuple[int, torch.Tensor, torch.Tensor]] = []
     count = torch.full_like(index, 3).float()
-    widest = int(reach.max())
-    if widest > 1:
-        first, last = offsets[:-1].index_select(0, edge), offsets[1:].index_select(0, edge) - 1
-    for o in range(2, widest + 1):
+    first, last = offsets[:-1].index_select(0, edge), offsets[1:].index_select(0, edge) - 1
+    for o in range(2, int(reach.max()) + 1):
         back = ((reach >= o) & (index - o >= first)).float()
         ahead = ((reach >= o) & (index + o <= last)).float()
         count += back + ahead
         shifts.append((o, back[o:].unsqueeze(1), ahead[:-o].unsqueeze(1)))
-    ends = lines.ends()
     end_points = points.index_select(0, ends)
-    if not shifts:
-        # One-point windows everywhere (the usual case): every interior point takes the sum of three, written
-        # into the other of two buffers (the flat array's first and last points are ends, restored below). The
-        # division by 3 waits until the end: pass k restores the ends times 3^k, so each pass is two additions,
-        # and the ends are copied back exactly at the end.
-        buffers = (torch.empty_like(points), torch.empty_like(points))
-        for step in range(passes):
-            out = buffers[step % 2]
-            torch.add(points[:-2], points[1:-1], out=out[1:-1]).add_(points[2:])
-            points = out.index_copy_(0, ends, end_points * 3.0 ** (step + 1))
-        return points.mul_(3.0**-passes).index_copy_(0, ends, end_points)
     scale = count.reciprocal_().unsqueeze(1)
     for _ in range(passes):
         total = points.clone()
@@ -256,4 +245,27 @@ def smooth(lines: Polylines, window: torch.Tensor, passes: int) -> torch.Tensor:
             total[:-o].addcmul_(points[o:], ahead)
         points = total.mul_(scale)
         points.index_copy_(0, ends, end_points)  # the ends took part as neighbours but never move
+    return points
+
+
+def _smooth_three(points: torch.Tensor, ends: torch.Tensor, passes: int) -> torch.Tensor:
+    """:func:`smooth` with one-point windows everywhere (the usual case): each pass, every interior point
+    becomes the mean of itself and its two neighbours, and every end (``ends``, indices into ``points``)
+    stays where it is, bit for bit.
+
+    A pass is ``keep · p + pull · (previous + next)`` with (keep, pull) = (1/3, 1/3) inside an edge and (1, 0)
+    at its ends: three contiguous operations, which run in parallel, where copying the ends back after each
+    pass is an indexed copy on one thread that cost more than the pass. The flat array's first and last points
+    are ends; the passes never write them.
+    """
+    keep = torch.full_like(points, 1.0 / 3.0).index_fill_(0, ends, 1.0)
+    pull = torch.full_like(points, 1.0 / 3.0).index_fill_(0, ends, 0.0)
+    keep, pull = keep[1:-1], pull[1:-1]
+    buffers = (torch.empty_like(points), torch.empty_like(points))
+    for buffer in buffers:
+        buffer[0], buffer[-1] = points[0], points[-1]
+    for step in range(passes):
+        out = buffers[step % 2]
+        torch.add(points[:-2], points[2:], out=out[1:-1]).mul_(pull).addcmul_(points[1:-1], keep)
+        points = out
     return points
