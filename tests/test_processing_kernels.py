@@ -28,7 +28,7 @@ def grid_3d(cells: int = 21, cell: float = 0.1) -> Grid:
 def test_blur_keeps_the_mass_and_spreads_it_symmetrically() -> None:
     grid = grid_3d()
     centre = torch.tensor([[1.05, 1.05, 1.05]])
-    field = grid.blur(grid.deposit(grid.cell_index(centre, 0), torch.ones(1, 1)), 0.4)[0, :, :, :, 0]
+    field = grid.blur(grid.deposit(grid.cell_index(centre, 0), torch.ones(1, 1)), 0.4)[0, 0]
     assert float(field.sum()) == pytest.approx(1.0, rel=1e-5)
     assert torch.allclose(field, field.flip(0), atol=1e-7)
     assert torch.allclose(field, field.transpose(0, 2), atol=1e-7)
@@ -42,6 +42,25 @@ def test_gradient_points_towards_the_density_peak() -> None:
     slopes = grid.lookup(grid.gradient(field), grid.cell_index(probes, 0))[:, :, 0]
     towards = torch.tensor([[1.0, 0, 0], [0, -1.0, 0], [0, 0, 1.0]])
     assert torch.allclose(slopes / slopes.norm(dim=1, keepdim=True), towards, atol=1e-5)
+
+
+def test_deposits_add_up_per_channel_and_slopes_come_back_per_point() -> None:
+    # Two boxes, two channels: the field is channels first, the slopes channels last, one row per point.
+    grid = Grid(origin=torch.tensor([[0.0, 0.0], [5.0, 5.0]]), cell=1.0, shape=(4, 3))
+    points = torch.tensor([[1.5, 1.5], [1.2, 1.7], [6.5, 5.5]])
+    index = torch.cat([grid.cell_index(points[:2], 0), grid.cell_index(points[2:], 1)])
+    values = torch.tensor([[1.0, 2.0, 4.0], [10.0, 20.0, 40.0]])  # (channels, points)
+    field = grid.deposit(index[:1], values[:, :1])
+    field = grid.deposit(index[1:], values[:, 1:], field)  # in parts, as the edge phase deposits
+    assert field.shape == (2, 2, 4, 3)
+    assert field[:, 0, 1, 1].tolist() == [3.0, 30.0]
+    assert field[:, 1, 1, 0].tolist() == [4.0, 40.0]
+    assert float(field.sum()) == 77.0
+    slopes = grid.lookup(grid.gradient(field), index)  # (points, axes, channels)
+    assert slopes.shape == (3, 2, 2)
+    # At the border cell (0, 1) the x slope is the one-sided difference field[1, 1] - field[0, 1]: the deposit.
+    assert grid.lookup(grid.gradient(field), torch.tensor([0 * 3 + 1]))[0, 0].tolist() == [3.0, 30.0]
+    assert torch.equal(slopes[:, :, 1], 10 * slopes[:, :, 0])
 
 
 def test_points_outside_the_grid_land_in_its_border_cells() -> None:

@@ -219,7 +219,7 @@ def bundle_edges(
         for part, box, part_class in zip(parts, part_box, part_classes, strict=True):
             direction, inverse_norm, weight = part_class.at(part)
             index = grid.cell_index(part.points, box)
-            density = grid.deposit(index, direction * weight.mul_(inverse_norm).unsqueeze(1), density)
+            density = grid.deposit(index, direction.t() * weight.mul_(inverse_norm), density)
             occupied.scatter_(0, index, True)  # (index_fill_ slows down on two threads)
             kept.append((index, direction, inverse_norm))
         assert density is not None

@@ -1,13 +1,15 @@
 """Kernel density on a regular grid: nearest-cell deposit, separable Gaussian blur, gradient lookup.
 
 A :class:`Grid` covers ``G`` independent boxes of the same shape (the layer gaps of the edge phase, or the one
-x-y plane of the node phase), each with its own origin, in ``d`` = 2 or 3 dimensions. Fields live in one tensor
-of shape ``(G, n_1, …, n_d, K)`` (``K`` channels last, so one sample's channels are one contiguous row) and are
-addressed by flat cell ids, so deposits and look-ups are single ``index_add_`` / ``index_select`` calls over
-all samples at once. Depositing into the nearest cell and then blurring is as good as splatting a kernel per
-sample once the kernel spans a few cells, and costs one scatter per sample instead of ``(2h / cell)^d``
-(docs/processing.md, "Density on a grid"). The cell size is chosen by the caller from the bandwidth, so
-memory depends on the bandwidth and the box, never on the number of edges.
+x-y plane of the node phase), each with its own origin, in ``d`` = 2 or 3 dimensions. Cells are addressed by
+flat ids, so deposits and look-ups are single ``index_add_`` / ``index_select`` calls over all samples at once.
+A density lives in one tensor of shape ``(K, G, n_1, …, n_d)``, channels first: the deposit adds along the
+cells of each channel (2-3× faster on the CPU than adding rows of K, and it runs on two threads where rows do
+not) and the blur's shifted adds run over whole channels. Its slopes are laid out ``(G, n_1, …, n_d, d, K)``,
+channels last, so that one sample's look-up is one contiguous row. Depositing into the nearest cell and then
+blurring is as good as splatting a kernel per sample once the kernel spans a few cells, and costs one scatter
+per sample instead of ``(2h / cell)^d`` (docs/processing.md, "Density on a grid"). The cell size is chosen by
+the caller from the bandwidth, so memory depends on the bandwidth and the box, never on the number of edges.
 """
 
 from __future__ import annotations
@@ -135,16 +137,18 @@ class Grid:
         return flat.add_(box * math.prod(self.shape))
 
     def deposit(self, index: torch.Tensor, values: torch.Tensor, field: torch.Tensor | None = None) -> torch.Tensor:
-        """Sum ``values`` ``(P, K)`` into the cells ``index`` ``(P,)``; returns the ``(G, *shape, K)`` field.
+        """Sum ``values`` ``(K, P)`` (one row per channel) into the cells ``index`` ``(P,)``; returns the
+        ``(K, G, *shape)`` field.
 
         ``field``, a field this returned before, adds to it instead of starting from zero (deposits in parts).
         """
-        flat = values.new_zeros((self.n_cells, values.shape[1])) if field is None else field.view(self.n_cells, -1)
-        flat.index_add_(0, index, values)
-        return flat.view(self.n_boxes, *self.shape, values.shape[1])
+        channels = values.shape[0]
+        flat = values.new_zeros((channels, self.n_cells)) if field is None else field.view(channels, self.n_cells)
+        flat.index_add_(1, index, values)
+        return flat.view(channels, self.n_boxes, *self.shape)
 
     def blur(self, field: torch.Tensor, bandwidth: float) -> torch.Tensor:
-        """Convolve ``(G, *shape, K)`` with a Gaussian of σ = bandwidth / 2 cut at radius ``bandwidth``.
+        """Convolve ``(K, G, *shape)`` with a Gaussian of σ = bandwidth / 2 cut at radius ``bandwidth``.
 
         Separable: one 1-D pass per axis as a sum of shifted copies (cheaper than conv3d or an FFT for kernels
         a few cells wide). Outside the boxes counts as empty.
@@ -154,7 +158,7 @@ class Grid:
         taps = [math.exp(-0.5 * (offset / sigma) ** 2) for offset in range(-radius, radius + 1)]
         weights = [tap / sum(taps) for tap in taps]
         for axis, n in enumerate(self.shape):
-            dim = axis + 1
+            dim = axis + 2
             padded_shape = list(field.shape)
             padded_shape[dim] = n + 2 * radius
             padded = field.new_zeros(padded_shape)
@@ -166,21 +170,23 @@ class Grid:
         return field
 
     def gradient(self, field: torch.Tensor) -> torch.Tensor:
-        """``(G, *shape, d, K)``: central differences of a ``(G, *shape, K)`` field, one-sided at the borders.
+        """``(G, *shape, d, K)``: central differences of a ``(K, G, *shape)`` field, one-sided at the borders,
+        channels last for :meth:`lookup`.
 
         Differences are not divided by the cell size (every use normalises by a slope of the same field).
         """
-        out = field.new_empty((*field.shape[:-1], len(self.shape), field.shape[-1]))
+        out = field.new_empty((self.n_boxes, *self.shape, len(self.shape), field.shape[0]))
+        last = field.movedim(0, -1)  # a view: the differences below write channels last as they go
         for axis, n in enumerate(self.shape):
             dim = axis + 1
             slope = out.select(-2, axis)
             if n == 1:  # a one-cell axis carries no slope
                 slope.zero_()
                 continue
-            torch.sub(field.narrow(dim, 2, n - 2), field.narrow(dim, 0, n - 2), out=slope.narrow(dim, 1, n - 2))
+            torch.sub(last.narrow(dim, 2, n - 2), last.narrow(dim, 0, n - 2), out=slope.narrow(dim, 1, n - 2))
             slope.narrow(dim, 1, n - 2).mul_(0.5)
-            torch.sub(field.narrow(dim, 1, 1), field.narrow(dim, 0, 1), out=slope.narrow(dim, 0, 1))
-            torch.sub(field.narrow(dim, n - 1, 1), field.narrow(dim, n - 2, 1), out=slope.narrow(dim, n - 1, 1))
+            torch.sub(last.narrow(dim, 1, 1), last.narrow(dim, 0, 1), out=slope.narrow(dim, 0, 1))
+            torch.sub(last.narrow(dim, n - 1, 1), last.narrow(dim, n - 2, 1), out=slope.narrow(dim, n - 1, 1))
         return out
 
     def lookup(self, field: torch.Tensor, index: torch.Tensor) -> torch.Tensor:

@@ -56,7 +56,7 @@ def bundle_nodes(
     width = config.layer_width
     spacing = width / config.sampling_rate
     vectors = class_vectors(importance)
-    values = vectors * importance.mean(dim=1, keepdim=True)
+    values = (vectors * importance.mean(dim=1, keepdim=True)).t().contiguous()  # (C, N): one row per class
     half = width / 2 + NODE_MARGIN * width
     low = torch.full((1, 2), -half, device=positions.device)
     high = torch.full((1, 2), half, device=positions.device)
@@ -69,7 +69,7 @@ def bundle_nodes(
     for k, h in enumerate(schedule):
         check_cancelled(cancel)
         cell = cell_size(h, spacing)
-        grid = Grid.around(xy, 0, (low, high), h + cell, cell, values.shape[1] + 1)
+        grid = Grid.around(xy, 0, (low, high), h + cell, cell, values.shape[0] + 1)
         slopes = density_slopes(grid, grid.cell_index(xy, 0), values, h)
         gradient = potential_gradient(slopes, vectors, class_weight(h, first, finest))
         xy.add_(gradient_step(gradient, largest_slope(slopes[:, :, -1]), NODE_STEP * h)).clamp_(-half, half)

@@ -90,8 +90,9 @@ def class_vectors(importance: torch.Tensor) -> torch.Tensor:
 def density_slopes(grid: Grid, index: torch.Tensor, values: torch.Tensor, bandwidth: float) -> torch.Tensor:
     """``(P, d, C + 1)`` slopes of the class density and of its norm in the cells ``index`` ``(P,)``.
 
-    ``values`` ``(P, C)`` is what each point deposits (weight × class vector); the density is blurred with
-    bandwidth ``bandwidth`` and differentiated on the grid, then read back in each point's own cell.
+    ``values`` ``(C, P)`` is what each point deposits (weight × class vector, one row per class); the density
+    is blurred with bandwidth ``bandwidth`` and differentiated on the grid, then read back in each point's own
+    cell.
     """
     return grid.lookup(slope_field(grid, grid.deposit(index, values), bandwidth), index)
 
@@ -99,10 +100,15 @@ def density_slopes(grid: Grid, index: torch.Tensor, values: torch.Tensor, bandwi
 def slope_field(grid: Grid, deposit: torch.Tensor, bandwidth: float) -> torch.Tensor:
     """``(G, *shape, d, C + 1)``: slopes of the blurred class density and of its norm in every cell.
 
-    ``deposit`` ``(G, *shape, C)``: what the points deposited (:meth:`Grid.deposit`).
+    ``deposit`` ``(C, G, *shape)``: what the points deposited (:meth:`Grid.deposit`).
     """
     density = grid.blur(deposit, bandwidth)
-    return grid.gradient(torch.cat([density, density.norm(dim=-1, keepdim=True)], dim=-1))
+    channels = density.shape[0]
+    with_norm = density.new_empty((channels + 1, *density.shape[1:]))
+    with_norm[:channels] = density
+    # A sum over the channel axis (a norm over it reduces several times slower).
+    torch.sum(density.square(), 0, out=with_norm[channels]).sqrt_()
+    return grid.gradient(with_norm)
 
 
 def potential_gradient(
