@@ -132,13 +132,15 @@ def straight(start: torch.Tensor, end: torch.Tensor) -> Polylines:
     return Polylines(offsets, points, edge, t)
 
 
-def _arc(lines: Polylines) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Segment lengths ``(S-1,)`` and cumulative arc ``(S,)`` (float64, flat across edges), edge lengths ``(E,)``."""
+def _arc(lines: Polylines) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Steps from each point to the next ``(S-1, 3)``, their lengths ``(S-1,)`` and the cumulative arc ``(S,)``
+    (lengths and arc float64, flat across edges), and edge lengths ``(E,)``."""
     offsets, points = lines.offsets, lines.points
-    segment = row_norm(points[1:] - points[:-1]).double()
+    steps = points[1:] - points[:-1]
+    segment = row_norm(steps).double()
     segment.index_fill_(0, offsets[1:-1] - 1, 0.0)  # the jump from one edge's last point to the next edge's first
     arc = torch.cat([segment.new_zeros(1), torch.cumsum(segment, 0)])
-    return segment, arc, arc.index_select(0, offsets[1:] - 1) - arc.index_select(0, offsets[:-1])
+    return steps, segment, arc, arc.index_select(0, offsets[1:] - 1) - arc.index_select(0, offsets[:-1])
 
 
 def _interpolate(
@@ -159,7 +161,7 @@ def _interpolate(
 
 def at_fractions(lines: Polylines, edge: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """``(Q, 3)`` points at arc-length fractions ``t`` ``(Q,)`` ∈ [0, 1] along edges ``edge`` ``(Q,) int64``."""
-    return _interpolate(lines, _arc(lines), edge, t.double())
+    return _interpolate(lines, _arc(lines)[1:], edge, t.double())
 
 
 def resample(lines: Polylines, spacing: float) -> Polylines:
@@ -175,7 +177,7 @@ def resample(lines: Polylines, spacing: float) -> Polylines:
     """
     offsets, points = lines.offsets, lines.points
     device = points.device
-    segment, arc, length = _arc(lines)
+    steps, segment, arc, length = _arc(lines)
     first, last = offsets[:-1], offsets[1:] - 1
     first_points, last_points = points.index_select(0, first), points.index_select(0, last)
     chord = row_norm(last_points - first_points).double()
@@ -194,15 +196,15 @@ def resample(lines: Polylines, spacing: float) -> Polylines:
     counts = n_segments + 1
     new_offsets = torch.cat([offsets.new_zeros(1), torch.cumsum(counts, 0)])
     total = int(new_offsets[-1])
-    left = torch.arange(points.shape[0] - 1, device=device).repeat_interleave(per_segment, output_size=total)
-    edge = torch.arange(offsets.shape[0] - 1, device=device).repeat_interleave(counts, output_size=total)
+    left = torch.repeat_interleave(per_segment, output_size=total)  # each new point's old segment
+    edge = torch.repeat_interleave(counts, output_size=total)
     index = (torch.arange(total, device=device) - new_offsets[:-1].index_select(0, edge)).float()
     t = index / n_segments.float().index_select(0, edge)
     # Where an old segment has zero length the fraction is any value in [0, 1]: both ends are the same point.
     fraction = index.mul_(step.index_select(0, edge)).sub_(local.index_select(0, left))
     fraction.div_(segment.float().clamp_min_(_TINY).index_select(0, left)).clamp_(0.0, 1.0)
     new_points = points.index_select(0, left)
-    new_points.add_((points.index_select(0, left + 1) - new_points).mul_(fraction.unsqueeze(1)))
+    new_points.add_(steps.index_select(0, left).mul_(fraction.unsqueeze(1)))
     new_points.index_copy_(0, new_offsets[:-1], first_points)
     new_points.index_copy_(0, new_offsets[1:] - 1, last_points)
     return Polylines(new_offsets, new_points, edge, t)
