@@ -29,7 +29,7 @@ def test_dataclass_defaults_match_the_setting_table(config_type: type[Processing
 
 def test_processing_defaults_are_those_of_the_algorithm() -> None:
     assert ProcessingConfig().to_dict() == {
-        "edge_bandwidth_reduction": 0.9, "node_bandwidth_reduction": 0.95, "edge_importance_type": 0,
+        "edge_bandwidth_reduction": 0.86, "node_bandwidth_reduction": 0.95, "edge_importance_type": 0,
         "layer_distance": 0.5, "layer_width": 1.0, "prune_percentage": 0.0, "sampling_rate": 15.0,
         "smoothing": True, "smoothing_iterations": 8,
     }  # fmt: skip

@@ -260,7 +260,7 @@ def test_progress_reports_every_iteration_of_both_phases(small: Network) -> None
         bandwidths = [e.values["bandwidth"] for e in steps]
         assert bandwidths == sorted(bandwidths, reverse=True)
     edges = [e for e in events if e.phase == "edges"]
-    assert len(edges) == 23  # 0.5 · 0.9^k ≥ h_min = 2 · (1/15) / 3 for k = 0 … 22
+    assert len(edges) == 17  # 0.5 · 0.86^k ≥ h_min = 2 · (1/15) / 3 for k = 0 … 16
     assert len(events) - len(edges) == 56  # 0.75 · 0.95^k ≥ h_min for k = 0 … 55
 
 

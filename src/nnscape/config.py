@@ -121,7 +121,7 @@ def _shown(value: Any) -> str:
 MAX_BANDWIDTH_REDUCTION = 0.999
 
 PROCESSING_SETTINGS: tuple[Setting, ...] = (
-    Setting("edge_bandwidth_reduction", "float", 0.9,
+    Setting("edge_bandwidth_reduction", "float", 0.86,
             "Bandwidth factor per edge iteration; closer to 1 means more iterations.",
             0.0, MAX_BANDWIDTH_REDUCTION, low_open=True),
     Setting("node_bandwidth_reduction", "float", 0.95,
