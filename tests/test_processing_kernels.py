@@ -19,6 +19,7 @@ from nnscape.processing.potential import (
     potential_gradient,
 )
 from nnscape.processing.prune import prune_mask
+from nnscape.processing.quality import _straight_rms_radius
 
 
 def grid_3d(cells: int = 21, cell: float = 0.1) -> Grid:
@@ -135,6 +136,16 @@ def test_smoothing_averages_within_each_edge_only(widest: int) -> None:
     smoothed = smooth(lines, window, passes=5)
     assert torch.allclose(smoothed.double(), smoothed_edge_by_edge(lines, window, 5), atol=1e-6)
     assert torch.equal(smoothed[lines.ends()], points[lines.ends()])
+
+
+@pytest.mark.parametrize("spacing", [0.03, 0.2, 5.0])
+def test_the_straight_spread_is_that_of_the_resampled_straight_lines(spacing: float) -> None:
+    # quality's spread_straight takes the resampled points' radii in closed form, without the points.
+    generator = torch.Generator().manual_seed(1)
+    lines = straight(torch.rand(50, 3, generator=generator) - 0.5, torch.rand(50, 3, generator=generator) - 0.5)
+    points = resample(lines, spacing).points.double()
+    expected = float(points[:, :2].square().sum(dim=1).mean().sqrt())
+    assert _straight_rms_radius(lines, spacing) == pytest.approx(expected, rel=1e-6)  # the points are float32
 
 
 def test_pruning_keeps_the_highest_scores() -> None:

@@ -20,6 +20,7 @@ __all__ = [
     "edge_ranges",
     "resample",
     "row_norm",
+    "segment_counts",
     "smooth",
     "straight",
 ]
@@ -164,6 +165,14 @@ def at_fractions(lines: Polylines, edge: torch.Tensor, t: torch.Tensor) -> torch
     return _interpolate(lines, _arc(lines)[1:], edge, t.double())
 
 
+def segment_counts(length: torch.Tensor, chord: torch.Tensor, spacing: float) -> torch.Tensor:
+    """``(E,) int64``: how many equal segments :func:`resample` gives edges of arc ``length`` whose ends are
+    ``chord`` apart (both ``(E,)`` float64): ``max(1, ceil(min(length, MAX_STRETCH · chord) / spacing −
+    LAST_POINT_FRACTION))``."""
+    counts = torch.ceil(torch.minimum(length, MAX_STRETCH * chord) / spacing - LAST_POINT_FRACTION)
+    return counts.clamp_min(1).long()
+
+
 def resample(lines: Polylines, spacing: float) -> Polylines:
     """Resample every polyline at equal arc steps of at most about ``spacing``.
 
@@ -180,9 +189,7 @@ def resample(lines: Polylines, spacing: float) -> Polylines:
     steps, segment, arc, length = _arc(lines)
     first, last = offsets[:-1], offsets[1:] - 1
     first_points, last_points = points.index_select(0, first), points.index_select(0, last)
-    chord = row_norm(last_points - first_points).double()
-    n_segments = torch.ceil(torch.minimum(length, MAX_STRETCH * chord) / spacing - LAST_POINT_FRACTION)
-    n_segments = n_segments.clamp_min(1).long()
+    n_segments = segment_counts(length, row_norm(last_points - first_points).double(), spacing)
     # Per-point arithmetic in float32: arcs measured from each edge's start are small numbers.
     step = (length / n_segments).float().clamp_min(_TINY)  # (E,) arc between new points; 0-length edges too
     old_edge = lines.edge_of_points()
