@@ -15,8 +15,9 @@ Every edge starts straight between its (already bundled) nodes. Each iteration k
    ``max(1, ⌊0.08 · points · edge_bandwidth_reduction^k⌋)`` along each edge.
 
 The result is resampled at spacing s. The per-sample work runs on fixed ranges of edges of about
-``PART_SAMPLES`` points each, in two passes per iteration (deposit all parts; then move, smooth and resample
-each): a part's temporaries stay in the CPU's cache and memory grows with the points only, never with the
+``PART_SAMPLES`` points each, in three passes per iteration (deposit all parts; then each part's potential
+gradient, which also gives the largest slope the step needs; then move, smooth and resample each): a part's
+temporaries stay in the CPU's cache and memory grows with the points only, never with the
 per-sample temporaries (the slope look-up alone is 33 floats per point). Every range lies within one box,
 so its points share one origin, z range and bounds, with no box id per point. Within a part every
 operation is one tensor operation over all its points; the parts' deposits add up in the same order as one
@@ -214,28 +215,31 @@ def bundle_edges(
         grid = Grid.fitted(bounds, (low, high), h + cell, cell, channels)
         # Pass 1: every point deposits into the density; its cell and class direction are kept for pass 2.
         density: torch.Tensor | None = None
-        occupied = torch.zeros(grid.n_cells, dtype=torch.bool, device=nodes.device)
-        kept: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None] = []
+        kept: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
         for part, box, part_class in zip(parts, part_box, part_classes, strict=True):
             direction, inverse_norm, weight = part_class.at(part)
             index = grid.cell_index(part.points, box)
             density = grid.deposit(index, direction.t() * weight.mul_(inverse_norm), density)
-            occupied.scatter_(0, index, True)  # (index_fill_ slows down on two threads)
             kept.append((index, direction, inverse_norm))
         assert density is not None
         slopes = slope_field(grid, density, h)
-        largest = largest_slope(slopes.select(-1, -1).reshape(grid.n_cells, -1)[occupied])
         sigma = class_weight(h, first, finest)
+        # Pass 2: every point's potential gradient, and the largest density slope at the points (the scale
+        # the step measures flatness by, the same for every part). Three floats per point stay for pass 3.
+        gradients = []
+        largest = 0.0
+        for i in range(len(kept)):
+            index, direction, inverse_norm = kept[i]
+            at_points = grid.lookup(slopes, index)
+            largest = max(largest, largest_slope(at_points[:, :, -1]))
+            gradients.append(potential_gradient(at_points, direction, sigma, inverse_norm))
+        kept.clear()
         window = SMOOTHING_WINDOW * config.edge_bandwidth_reduction**k
         samples = float(sum(part.points.shape[0] for part in parts))
-        # Pass 2: move, keep in the domain, smooth, resample for the next iteration (or the output).
+        # Pass 3: move, keep in the domain, smooth, resample for the next iteration (or the output).
         for i, box in enumerate(part_box):
-            part, stored = parts[i], kept[i]
-            assert stored is not None
-            index, direction, inverse_norm = stored
-            kept[i] = None  # memory stays flat: one part's points grow as another's temporaries go
-            gradient = potential_gradient(grid.lookup(slopes, index), direction, sigma, inverse_norm)
-            move = gradient_step(gradient, largest, h).index_fill_(0, part.ends(), 0.0)
+            part = parts[i]
+            move = gradient_step(gradients[i], largest, h).index_fill_(0, part.ends(), 0.0)
             points = part.points.add_(move)
             points[:, :2].clamp_(-half, half)
             points[:, 2].clamp_(*z_range[box])
