@@ -233,7 +233,7 @@ def smooth(lines: Polylines, window: torch.Tensor, passes: int) -> torch.Tensor:
     offsets, edge = lines.offsets, lines.edge
     index = torch.arange(points.shape[0], device=points.device)
     reach = window.index_select(0, edge)
-    # Per shift o: which points take their neighbour o steps back / ahead. Shift 1 always stays inside the
+    # Per shift o ≥ 2: which points take their neighbour o steps back / ahead. Shift 1 always stays inside the
     # edge for an interior point, so it needs no mask.
     shifts: list[tuple[int, torch.Tensor, torch.Tensor]] = []
     count = torch.full_like(index, 3).float()
