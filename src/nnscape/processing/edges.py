@@ -228,8 +228,7 @@ def bundle_edges(
         # the step measures flatness by, the same for every part). Three floats per point stay for pass 3.
         gradients = []
         largest = 0.0
-        for i in range(len(kept)):
-            index, direction, inverse_norm = kept[i]
+        for index, direction, inverse_norm in kept:
             at_points = grid.lookup(slopes, index)
             largest = max(largest, largest_slope(at_points[:, :, -1]))
             gradients.append(potential_gradient(at_points, direction, sigma, inverse_norm))
