@@ -57,7 +57,7 @@ class Polylines:
         """``(P,) int64``: the edge of each point (``edge`` when known, else from the offsets)."""
         if self.edge.shape[0] == self.points.shape[0]:
             return self.edge
-        return torch.arange(self.offsets.shape[0] - 1, device=self.points.device).repeat_interleave(self.counts)
+        return torch.repeat_interleave(self.counts)
 
     @property
     def counts(self) -> torch.Tensor:
@@ -83,7 +83,7 @@ class Polylines:
         counts = self.counts.index_select(0, order)
         offsets = torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)])
         total = int(offsets[-1])
-        edge = torch.arange(order.shape[0], device=order.device).repeat_interleave(counts, output_size=total)
+        edge = torch.repeat_interleave(counts, output_size=total)
         start = (self.offsets.index_select(0, order) - offsets[:-1]).index_select(0, edge)
         index = torch.arange(total, device=order.device).add_(start)
         return Polylines(offsets, self.points.index_select(0, index), edge, self.t.index_select(0, index))

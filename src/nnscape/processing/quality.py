@@ -68,7 +68,7 @@ def quality(network: Network, *, layer_width: float | None = None, seed: int = 0
     points = torch.from_numpy(network.edge_points)
     offsets = torch.from_numpy(network.edge_offsets)
     counts = offsets[1:] - offsets[:-1]
-    edge = torch.arange(network.n_edges).repeat_interleave(counts)
+    edge = torch.repeat_interleave(counts)
     # Point index over the edge's last index, as the viewer takes it (points are equally spaced along the arc).
     t = (torch.arange(points.shape[0]) - offsets[:-1][edge]) / (counts[edge] - 1).clamp_min(1)
     bundled = Polylines(offsets, points, edge, t.float())
