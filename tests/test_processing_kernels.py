@@ -40,13 +40,13 @@ def test_gradient_points_towards_the_density_peak() -> None:
     grid = grid_3d()
     field = grid.blur(grid.deposit(grid.cell_index(torch.tensor([[1.05, 1.05, 1.05]]), 0), torch.ones(1, 1)), 0.6)
     probes = torch.tensor([[0.75, 1.05, 1.05], [1.05, 1.35, 1.05], [1.05, 1.05, 0.85]])
-    slopes = grid.lookup(grid.gradient(field), grid.cell_index(probes, 0))[:, :, 0]
+    slopes = grid.lookup(grid.gradient(field), grid.cell_index(probes, 0))[:, 0]  # channel 0: (probes, axes)
     towards = torch.tensor([[1.0, 0, 0], [0, -1.0, 0], [0, 0, 1.0]])
     assert torch.allclose(slopes / slopes.norm(dim=1, keepdim=True), towards, atol=1e-5)
 
 
 def test_deposits_add_up_per_channel_and_slopes_come_back_per_point() -> None:
-    # Two boxes, two channels: the field is channels first, the slopes channels last, one row per point.
+    # Two boxes, two channels: the field is channels first, the slopes channels last, one block per point.
     grid = Grid(origin=torch.tensor([[0.0, 0.0], [5.0, 5.0]]), cell=1.0, shape=(4, 3))
     points = torch.tensor([[1.5, 1.5], [1.2, 1.7], [6.5, 5.5]])
     index = torch.cat([grid.cell_index(points[:2], 0), grid.cell_index(points[2:], 1)])
@@ -57,11 +57,21 @@ def test_deposits_add_up_per_channel_and_slopes_come_back_per_point() -> None:
     assert field[:, 0, 1, 1].tolist() == [3.0, 30.0]
     assert field[:, 1, 1, 0].tolist() == [4.0, 40.0]
     assert float(field.sum()) == 77.0
-    slopes = grid.lookup(grid.gradient(field), index)  # (points, axes, channels)
+    slopes = grid.lookup(grid.gradient(field), index)  # (points, channels, axes)
     assert slopes.shape == (3, 2, 2)
     # At the border cell (0, 1) the x slope is the one-sided difference field[1, 1] - field[0, 1]: the deposit.
-    assert grid.lookup(grid.gradient(field), torch.tensor([0 * 3 + 1]))[0, 0].tolist() == [3.0, 30.0]
-    assert torch.equal(slopes[:, :, 1], 10 * slopes[:, :, 0])
+    assert grid.lookup(grid.gradient(field), torch.tensor([0 * 3 + 1]))[0, :, 0].tolist() == [3.0, 30.0]
+    assert torch.equal(slopes[:, 1], 10 * slopes[:, 0])
+
+
+def test_weighted_lookup_sums_each_points_channels_by_its_weights() -> None:
+    grid = Grid(origin=torch.zeros(2, 3), cell=1.0, shape=(3, 2, 4))
+    field = torch.randn(2, 3, 2, 4, 5, 3, generator=torch.Generator().manual_seed(0))  # (G, *shape, K, d)
+    index = torch.tensor([0, 23, 24, 47, 5, 5])
+    weights = torch.randn(6, 5, generator=torch.Generator().manual_seed(1))
+    expected = (grid.lookup(field, index) * weights.unsqueeze(2)).sum(dim=1)
+    assert torch.allclose(grid.weighted_lookup(field, index, weights), expected, atol=1e-6)
+    assert grid.weighted_lookup(field, index[:0], weights[:0]).shape == (0, 3)
 
 
 def test_points_outside_the_grid_land_in_its_border_cells() -> None:
@@ -166,18 +176,26 @@ def test_schedule_and_class_weight() -> None:
 
 
 def test_potential_attracts_to_own_class_and_repels_from_others() -> None:
-    # Density slopes of class 0 and class 1 both point along +x, so ‖D‖'s slope does too.
-    slopes = torch.tensor([[[1.0, 0.0, 1.0], [0.0, 0.0, 0.0]]]).expand(2, 2, 3).clone()
+    # One cell, where class 0's density and ‖D‖ rise along +x and class 1 has none.
+    grid = Grid(origin=torch.zeros(1, 2), cell=1.0, shape=(1, 1))
+    slopes = torch.zeros(1, 1, 1, 3, 2)  # (G, *shape, channels: class 0, class 1, ‖D‖; axes)
+    slopes[..., 0, 0] = slopes[..., 2, 0] = 1.0
     vectors = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
-    only_class_0 = slopes.clone()
-    only_class_0[:, 0, 1] = 0.0
-    gradient = potential_gradient(only_class_0, vectors, sigma=CLASS_REPULSION)
+    gradient = potential_gradient(grid, slopes, torch.zeros(2, dtype=torch.int64), vectors, sigma=CLASS_REPULSION)
     assert float(gradient[0, 0]) > 0  # a class-0 point climbs class-0 density
     assert float(gradient[1, 0]) < 0  # a class-1 point is pushed away from it
 
 
+def test_the_flatness_scale_is_the_largest_slope_of_the_density_norm() -> None:
+    slopes = torch.zeros(1, 4, 4, 3, 2)  # (G, *shape, channels: two classes and ‖D‖, axes)
+    slopes[0, 1, 2, 0, 1] = 9.0  # a class channel's slope does not count
+    slopes[0, 3, 0, 2, 1] = -2.0
+    slopes[0, 2, 2, 2, 0] = 1.5
+    assert largest_slope(slopes) == 2.0
+
+
 def test_flat_density_means_no_step() -> None:
-    move = gradient_step(torch.zeros(4, 3), largest_slope(torch.zeros(4, 3)), 0.5)
+    move = gradient_step(torch.zeros(4, 3), largest_slope(torch.zeros(1, 2, 2, 2, 3, 3)), 0.5)
     assert torch.equal(move, torch.zeros(4, 3))
     move = gradient_step(torch.tensor([[3.0, 4.0, 0.0]]), 1.0, 0.5)
     assert torch.equal(gradient_step(torch.tensor([[3e-7, 0.0, 0.0]]), 1.0, 0.5), torch.zeros(1, 3))  # noise

@@ -16,9 +16,9 @@ Every edge starts straight between its (already bundled) nodes. Each iteration k
 
 The result is resampled at spacing s. The per-sample work runs on fixed ranges of edges of about
 ``PART_SAMPLES`` points each, in three passes per iteration (deposit all parts; then each part's potential
-gradient, which also gives the largest slope the step needs; then move, smooth and resample each): a part's
-temporaries stay in the CPU's cache and memory grows with the points only, never with the
-per-sample temporaries (the slope look-up alone is 33 floats per point). Every range lies within one box,
+gradient; then move, smooth and resample each): a part's temporaries stay in the CPU's cache and memory grows
+with the points only, never with the per-sample temporaries (the gradient's weights and cell rows alone are
+22 values per point). Every range lies within one box,
 so its points share one origin, z range and bounds, with no box id per point. Within a part every
 operation is one tensor operation over all its points; the parts' deposits add up in the same order as one
 pass would, so the result does not depend on the part size.
@@ -70,7 +70,7 @@ DOMAIN_MARGIN = 0.375
 # Samples whose per-sample work (class vectors, deposit, look-up, move, smoothing, resampling) runs at once.
 # On the CPU a part's temporaries then stay in cache (about twice as fast as whole-array passes on
 # 784-81-49-10); on a GPU larger parts keep the kernels few. Either way memory no longer grows with the
-# samples' temporaries (33 floats per sample for the slope look-up alone).
+# samples' temporaries (22 values per sample for the gradient's weights and cell rows alone).
 PART_SAMPLES = 1 << 17
 DEVICE_PART_SAMPLES = 1 << 22
 
@@ -224,14 +224,12 @@ def bundle_edges(
         assert density is not None
         slopes = slope_field(grid, density, h)
         sigma = class_weight(h, first, finest)
-        # Pass 2: every point's potential gradient, and the largest density slope at the points (the scale
-        # the step measures flatness by, the same for every part). Three floats per point stay for pass 3.
-        gradients = []
-        largest = 0.0
-        for index, direction, inverse_norm in kept:
-            at_points = grid.lookup(slopes, index)
-            largest = max(largest, largest_slope(at_points[:, :, -1]))
-            gradients.append(potential_gradient(at_points, direction, sigma, inverse_norm))
+        largest = largest_slope(slopes)  # the scale the step measures flatness by, the same for every part
+        # Pass 2: every point's potential gradient. Three floats per point stay for pass 3.
+        gradients = [
+            potential_gradient(grid, slopes, index, direction, sigma, inverse_norm)
+            for index, direction, inverse_norm in kept
+        ]
         kept.clear()
         window = SMOOTHING_WINDOW * config.edge_bandwidth_reduction**k
         samples = float(sum(part.points.shape[0] for part in parts))

@@ -20,10 +20,10 @@ from nnscape.processing.potential import (
     cell_size,
     class_vectors,
     class_weight,
-    density_slopes,
     gradient_step,
     largest_slope,
     potential_gradient,
+    slope_field,
 )
 from nnscape.progress import ProgressCallback, check_cancelled, report
 
@@ -70,9 +70,10 @@ def bundle_nodes(
         check_cancelled(cancel)
         cell = cell_size(h, spacing)
         grid = Grid.around(xy, 0, (low, high), h + cell, cell, values.shape[0] + 1)
-        slopes = density_slopes(grid, grid.cell_index(xy, 0), values, h)
-        gradient = potential_gradient(slopes, vectors, class_weight(h, first, finest))
-        xy.add_(gradient_step(gradient, largest_slope(slopes[:, :, -1]), NODE_STEP * h)).clamp_(-half, half)
+        index = grid.cell_index(xy, 0)
+        slopes = slope_field(grid, grid.deposit(index, values), h)
+        gradient = potential_gradient(grid, slopes, index, vectors, class_weight(h, first, finest))
+        xy.add_(gradient_step(gradient, largest_slope(slopes), NODE_STEP * h)).clamp_(-half, half)
         offset = xy - start
         xy = start + offset * (reach / offset.norm(dim=1, keepdim=True).clamp_min(reach))
         report(progress, "nodes", k + 1, len(schedule), bandwidth=h)

@@ -38,7 +38,6 @@ __all__ = [
     "cell_size",
     "class_vectors",
     "class_weight",
-    "density_slopes",
     "gradient_step",
     "largest_slope",
     "potential_gradient",
@@ -52,7 +51,7 @@ CLASS_REPULSION = 1.0
 CELLS_PER_BANDWIDTH = 3.0
 # Finest cell as a fraction of the sample spacing s (a cell no larger than s/3 at the end).
 FINEST_CELL_FRACTION = 1.0 / 3.0
-# Slopes below this fraction of the largest slope at the points are rounding noise, not a direction.
+# Slopes below this fraction of the density's largest slope are rounding noise, not a direction.
 SLOPE_FLOOR = 1e-6
 # Below this a norm or a slope counts as zero.
 _TINY = 1e-12
@@ -87,18 +86,8 @@ def class_vectors(importance: torch.Tensor) -> torch.Tensor:
     return torch.where(norm > _TINY, importance / norm.clamp_min(_TINY), uniform)
 
 
-def density_slopes(grid: Grid, index: torch.Tensor, values: torch.Tensor, bandwidth: float) -> torch.Tensor:
-    """``(P, d, C + 1)`` slopes of the class density and of its norm in the cells ``index`` ``(P,)``.
-
-    ``values`` ``(C, P)`` is what each point deposits (weight × class vector, one row per class); the density
-    is blurred with bandwidth ``bandwidth`` and differentiated on the grid, then read back in each point's own
-    cell.
-    """
-    return grid.lookup(slope_field(grid, grid.deposit(index, values), bandwidth), index)
-
-
 def slope_field(grid: Grid, deposit: torch.Tensor, bandwidth: float) -> torch.Tensor:
-    """``(G, *shape, d, C + 1)``: slopes of the blurred class density and of its norm in every cell.
+    """``(G, *shape, C + 1, d)``: slopes of the blurred class density and of its norm in every cell.
 
     ``deposit`` ``(C, G, *shape)``: what the points deposited (:meth:`Grid.deposit`).
     """
@@ -112,33 +101,39 @@ def slope_field(grid: Grid, deposit: torch.Tensor, bandwidth: float) -> torch.Te
 
 
 def potential_gradient(
-    slopes: torch.Tensor, vectors: torch.Tensor, sigma: float, inverse_norm: torch.Tensor | None = None
+    grid: Grid,
+    slopes: torch.Tensor,
+    index: torch.Tensor,
+    vectors: torch.Tensor,
+    sigma: float,
+    inverse_norm: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """``(P, d)`` gradient of Φ = (1 + σ) v·D − σ‖D‖ at each point.
+    """``(P, d)`` gradient of Φ = (1 + σ) v·D − σ‖D‖ at points in the cells ``index`` ``(P,)``.
 
-    ``slopes`` ``(P, d, C + 1)``: the gradient of each class channel of D, then of ‖D‖, at the points;
-    ``vectors`` ``(P, C)``: unit class vectors, or directions whose unit vectors are ``vectors ·
-    inverse_norm`` ``(P,)``. One batched product with the weights ((1 + σ) v, −σ) gives both terms.
+    ``slopes``: the :func:`slope_field`; ``vectors`` ``(P, C)``: unit class vectors, or directions whose unit
+    vectors are ``vectors · inverse_norm`` ``(P,)``. The gradient is the slopes of the points' cells weighted by
+    ((1 + σ) v, −σ) and summed over the channels.
     """
     n_classes = vectors.shape[1]
     scale = (1.0 + sigma) if inverse_norm is None else (inverse_norm * (1.0 + sigma)).unsqueeze(1)
-    weights = vectors.new_empty((vectors.shape[0], n_classes + 1, 1))
-    torch.mul(vectors, scale, out=weights[:, :n_classes, 0])
+    weights = vectors.new_empty((vectors.shape[0], n_classes + 1))
+    torch.mul(vectors, scale, out=weights[:, :n_classes])
     weights[:, n_classes].fill_(-sigma)
-    return torch.bmm(slopes, weights).squeeze(2)
+    return grid.weighted_lookup(slopes, index, weights)
 
 
-def largest_slope(density_slope: torch.Tensor) -> float:
-    """The largest component of the density slopes ``(P, d)`` at the points (0 for none): the scale that
-    :func:`gradient_step` measures flatness by."""
-    return float(density_slope.abs().max()) if density_slope.numel() else 0.0
+def largest_slope(slopes: torch.Tensor) -> float:
+    """The largest component of the density's slope over the cells of a :func:`slope_field` (its last
+    channel, the slope of ‖D‖; 0 for no cells): the scale that :func:`gradient_step` measures flatness by."""
+    norm_slopes = slopes.select(-2, -1)
+    return float(norm_slopes.abs().max()) if norm_slopes.numel() else 0.0
 
 
 def gradient_step(gradient: torch.Tensor, largest: float, step: float) -> torch.Tensor:
     """``(P, d)`` move of length ``step`` along ``gradient`` ``(P, d)``; zero where it is flat.
 
-    "Flat" is relative: below ``SLOPE_FLOOR`` times ``largest``, the largest component of the density
-    slopes at the points (:func:`largest_slope`; the same for every chunk of one iteration).
+    "Flat" is relative: below ``SLOPE_FLOOR`` times ``largest``, the largest component of the density's
+    slopes (:func:`largest_slope`; the same for every part of one iteration).
     """
     length = row_norm(gradient)
     moving = length > max(SLOPE_FLOOR * largest, _TINY)
