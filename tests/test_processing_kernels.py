@@ -19,7 +19,7 @@ from nnscape.processing.potential import (
     potential_gradient,
 )
 from nnscape.processing.prune import prune_mask
-from nnscape.processing.quality import _straight_rms_radius
+from nnscape.processing.quality import _ink, _straight_rms_radius
 
 
 def grid_3d(cells: int = 21, cell: float = 0.1) -> Grid:
@@ -239,3 +239,15 @@ def test_taking_polylines_reorders_whole_edges() -> None:
     assert taken.counts.tolist() == [lines.counts[2], lines.counts[0]]
     assert torch.equal(taken.points, torch.cat([lines.points[lines.offsets[2] :], lines.points[: lines.offsets[1]]]))
     assert taken.edge.tolist() == [0] * int(lines.counts[2]) + [1] * int(lines.counts[0])
+
+
+def test_ink_marks_the_cells_a_polyline_passes_through() -> None:
+    # One layer width of 1: the ink grid's cells are 1/32 wide; the box is 32 × 16 × 64 cells.
+    low, high, cells = torch.zeros(3), torch.tensor([1.0, 0.5, 2.0]), 32 * 16 * 64
+    along_x = straight(torch.tensor([[0.01, 0.2, 0.7]]), torch.tensor([[0.99, 0.2, 0.7]]))
+    covered, visible = _ink(along_x, low, high, 1.0, torch.tensor([0.5, 0.25]))
+    assert covered == 32 / cells  # every cell of one row along x, none twice
+    assert visible == pytest.approx(0.5 * 32 / cells)  # each cell at the larger end's opacity
+    # A line leaving the box along z counts in the border cells it is clamped into, never outside the grid.
+    along_z = straight(torch.tensor([[0.5, 0.4, 0.49]]), torch.tensor([[0.5, 0.4, 3.0]]))
+    assert _ink(along_z, low, high, 1.0)[0] == 49 / cells  # z cells 15 to 63

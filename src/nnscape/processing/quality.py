@@ -130,6 +130,11 @@ def _ink(
     cell = width / INK_CELLS_PER_WIDTH
     shape = [max(1, math.ceil(float(extent) / cell)) for extent in high - low]
     covered = torch.zeros(math.prod(shape), dtype=torch.float32)
+    first_cell = torch.zeros(3, 1)
+    last_cell = torch.tensor([[n - 1.0] for n in shape])
+    # Cell ids are exact in float32 below 2^24 cells (every default network; far layers could exceed it).
+    exact = torch.float32 if covered.shape[0] < 2**24 else torch.float64
+    strides = torch.tensor([float(shape[1] * shape[2]), float(shape[2]), 1.0], dtype=exact)
     drawn = None if opacity is None else torch.zeros_like(covered)
     within = torch.ones(lines.points.shape[0] - 1, dtype=torch.bool)
     within[lines.offsets[1:-1] - 1] = False  # the jump from one edge's end to the next edge's start
@@ -146,10 +151,9 @@ def _ink(
         steps = steps.t().contiguous()
         for piece in range(pieces + 1):
             cells = torch.add(starts, steps, alpha=piece / pieces).floor_()
-            for axis, n in enumerate(shape):
-                cells[axis].clamp_(0, n - 1)
-            cells = cells.long()
-            index = cells[0].mul_(shape[1]).add_(cells[1]).mul_(shape[2]).add_(cells[2])
+            # Each axis into its range, then the flat id as one product with the strides.
+            torch.clamp(cells, min=first_cell, max=last_cell, out=cells)
+            index = torch.matmul(strides, cells.to(exact)).long()
             covered.index_fill_(0, index, 1.0)
             if drawn is not None and values is not None:
                 drawn.scatter_reduce_(0, index, values, "amax")
