@@ -59,8 +59,11 @@ def test_deposits_add_up_per_channel_and_slopes_come_back_per_point() -> None:
     assert float(field.sum()) == 77.0
     slopes = grid.lookup(grid.gradient(field), index)  # (points, channels, axes)
     assert slopes.shape == (3, 2, 2)
-    # At the border cell (0, 1) the x slope is the one-sided difference field[1, 1] - field[0, 1]: the deposit.
-    assert grid.lookup(grid.gradient(field), torch.tensor([0 * 3 + 1]))[0, :, 0].tolist() == [3.0, 30.0]
+    # At the border cell (0, 1) the x slope is the one-sided difference field[1, 1] - field[0, 1], the deposit,
+    # in the slopes' unit of half a cell: doubled.
+    assert grid.lookup(grid.gradient(field), torch.tensor([0 * 3 + 1]))[0, :, 0].tolist() == [6.0, 60.0]
+    # Inside, at cell (2, 1), the central difference field[3, 1] - field[1, 1], not halved.
+    assert grid.lookup(grid.gradient(field), torch.tensor([2 * 3 + 1]))[0, :, 0].tolist() == [-3.0, -30.0]
     assert torch.equal(slopes[:, 1], 10 * slopes[:, 0])
 
 

@@ -154,21 +154,20 @@ class Grid:
         """Convolve ``(K, G, *shape)`` with a Gaussian of σ = bandwidth / 2 cut at radius ``bandwidth``.
 
         Separable: one 1-D pass per axis as a sum of shifted copies (cheaper than conv3d or an FFT for kernels
-        a few cells wide). Outside the boxes counts as empty.
+        a few cells wide). Outside the boxes counts as empty: each shifted copy adds only where it overlaps the
+        grid, so no zero-padded copy of the field is made.
         """
         sigma = bandwidth / KERNEL_RADIUS_SIGMAS / self.cell
         radius = max(1, math.ceil(KERNEL_RADIUS_SIGMAS * sigma))
-        taps = [math.exp(-0.5 * (offset / sigma) ** 2) for offset in range(-radius, radius + 1)]
-        weights = [tap / sum(taps) for tap in taps]
+        taps = [math.exp(-0.5 * (offset / sigma) ** 2) for offset in range(radius + 1)]
+        weights = [tap / (2 * sum(taps) - taps[0]) for tap in taps]  # offsets 0 … radius of a symmetric kernel
         for axis, n in enumerate(self.shape):
             dim = axis + 2
-            padded_shape = list(field.shape)
-            padded_shape[dim] = n + 2 * radius
-            padded = field.new_zeros(padded_shape)
-            padded.narrow(dim, radius, n).copy_(field)
-            blurred = padded.narrow(dim, 0, n) * weights[0]
-            for shift in range(1, 2 * radius + 1):
-                blurred.add_(padded.narrow(dim, shift, n), alpha=weights[shift])
+            blurred = field * weights[0]
+            for shift in range(1, min(radius, n - 1) + 1):
+                overlap = n - shift
+                blurred.narrow(dim, shift, overlap).add_(field.narrow(dim, 0, overlap), alpha=weights[shift])
+                blurred.narrow(dim, 0, overlap).add_(field.narrow(dim, shift, overlap), alpha=weights[shift])
             field = blurred
         return field
 
@@ -176,7 +175,9 @@ class Grid:
         """``(G, *shape, K, d)``: central differences of a ``(K, G, *shape)`` field, one-sided at the borders,
         channels last for :meth:`lookup` and :meth:`weighted_lookup`.
 
-        Differences are not divided by the cell size (every use normalises by a slope of the same field).
+        The slopes are in units of half a cell: central differences are not halved nor divided by the cell
+        size, and one-sided ones are doubled to match (every use normalises by a slope of the same field, so
+        a common factor costs a pass over the field for nothing).
         """
         out = field.new_empty((self.n_boxes, *self.shape, field.shape[0], len(self.shape)))
         # One transposing copy first: differences of a contiguous channels-last field are about twice as fast
@@ -189,9 +190,8 @@ class Grid:
                 slope.zero_()
                 continue
             torch.sub(last.narrow(dim, 2, n - 2), last.narrow(dim, 0, n - 2), out=slope.narrow(dim, 1, n - 2))
-            slope.narrow(dim, 1, n - 2).mul_(0.5)
-            torch.sub(last.narrow(dim, 1, 1), last.narrow(dim, 0, 1), out=slope.narrow(dim, 0, 1))
-            torch.sub(last.narrow(dim, n - 1, 1), last.narrow(dim, n - 2, 1), out=slope.narrow(dim, n - 1, 1))
+            torch.sub(last.narrow(dim, 1, 1), last.narrow(dim, 0, 1), out=slope.narrow(dim, 0, 1)).mul_(2.0)
+            torch.sub(last.narrow(dim, n - 1, 1), last.narrow(dim, n - 2, 1), out=slope.narrow(dim, n - 1, 1)).mul_(2.0)
         return out
 
     def lookup(self, field: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
