@@ -1,4 +1,4 @@
-"""The house rules that tools can check: ruff (lint and format) and mypy strict over the package."""
+"""The house rules that tools can check: ruff (lint and format) and mypy strict over the package and the benchmarks."""
 
 from __future__ import annotations
 
