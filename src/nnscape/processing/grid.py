@@ -29,7 +29,7 @@ __all__ = ["KERNEL_RADIUS_SIGMAS", "MAX_FIELD_VALUES", "Grid"]
 KERNEL_RADIUS_SIGMAS = 2.0
 # Bound on cells × channels of one field (its gradient holds d times as many values). Above it the cells
 # grow: memory and blur time stay bounded for odd layer_distance / layer_width ratios or many classes. The
-# default config never reaches it (784-81-49-10 needs about 2.2 M values at the finest bandwidth).
+# default config never reaches it (784-81-49-10 needs at most 1.6 M values random, 3.2 M trained on Fashion-MNIST).
 MAX_FIELD_VALUES = 2**22
 
 
