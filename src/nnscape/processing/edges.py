@@ -214,10 +214,10 @@ def bundle_edges(
     part_classes = [classes.part(a, b) for a, b in ranges]
     parts = [resample(lines.part(a, b), spacings[0]) for a, b in ranges]
     z_range = list(zip(low[:, 2].tolist(), high[:, 2].tolist(), strict=True))
-    bounds = Grid.bounds([(part.points, box) for part, box in zip(parts, part_box, strict=True)], low.shape[0])
     for k, h in enumerate(schedule):
         check_cancelled(cancel)
         cell = cell_size(h, spacing)
+        bounds = Grid.bounds([(part.points, box) for part, box in zip(parts, part_box, strict=True)], low.shape[0])
         grid = Grid.fitted(bounds, (low, high), h + cell, cell, channels)
         # Pass 1: every point deposits into the density; its cell and class direction are kept for pass 2.
         density: torch.Tensor | None = None
@@ -252,7 +252,6 @@ def bundle_edges(
                 widths = torch.floor(part.counts.double() * window).long().clamp_min(1)
                 part = replace(part, points=smooth(part, widths, passes))
             parts[i] = part if held else resample(part, spacings[k + 1])
-        bounds = Grid.bounds([(part.points, box) for part, box in zip(parts, part_box, strict=True)], low.shape[0])
         report(progress, "edges", k + 1, len(schedule), bandwidth=h, samples=samples)
     result = Polylines.join(parts)
     if order is None:
