@@ -22,6 +22,11 @@ from nnscape.processing.prune import prune_mask
 from nnscape.processing.quality import _ink, _straight_rms_radius
 
 
+def in_cells(grid: Grid, field: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """The values of a ``(G, *shape, *rest)`` field in the cells ``index``: ``(P, *rest)``."""
+    return field.reshape(grid.n_cells, *field.shape[1 + len(grid.shape) :])[index]
+
+
 def grid_3d(cells: int = 21, cell: float = 0.1) -> Grid:
     return Grid(origin=torch.zeros(1, 3), cell=cell, shape=(cells, cells, cells))
 
@@ -40,7 +45,7 @@ def test_gradient_points_towards_the_density_peak() -> None:
     grid = grid_3d()
     field = grid.blur(grid.deposit(grid.cell_index(torch.tensor([[1.05, 1.05, 1.05]]), 0), torch.ones(1, 1)), 0.6)
     probes = torch.tensor([[0.75, 1.05, 1.05], [1.05, 1.35, 1.05], [1.05, 1.05, 0.85]])
-    slopes = grid.lookup(grid.gradient(field), grid.cell_index(probes, 0))[:, 0]  # channel 0: (probes, axes)
+    slopes = in_cells(grid, grid.gradient(field), grid.cell_index(probes, 0))[:, 0]  # channel 0: (probes, axes)
     towards = torch.tensor([[1.0, 0, 0], [0, -1.0, 0], [0, 0, 1.0]])
     assert torch.allclose(slopes / slopes.norm(dim=1, keepdim=True), towards, atol=1e-5)
 
@@ -57,13 +62,13 @@ def test_deposits_add_up_per_channel_and_slopes_come_back_per_point() -> None:
     assert field[:, 0, 1, 1].tolist() == [3.0, 30.0]
     assert field[:, 1, 1, 0].tolist() == [4.0, 40.0]
     assert float(field.sum()) == 77.0
-    slopes = grid.lookup(grid.gradient(field), index)  # (points, channels, axes)
+    slopes = in_cells(grid, grid.gradient(field), index)  # (points, channels, axes)
     assert slopes.shape == (3, 2, 2)
     # At the border cell (0, 1) the x slope is the one-sided difference field[1, 1] - field[0, 1], the deposit,
     # in the slopes' unit of half a cell: doubled.
-    assert grid.lookup(grid.gradient(field), torch.tensor([0 * 3 + 1]))[0, :, 0].tolist() == [6.0, 60.0]
+    assert in_cells(grid, grid.gradient(field), torch.tensor([0 * 3 + 1]))[0, :, 0].tolist() == [6.0, 60.0]
     # Inside, at cell (2, 1), the central difference field[3, 1] - field[1, 1], not halved.
-    assert grid.lookup(grid.gradient(field), torch.tensor([2 * 3 + 1]))[0, :, 0].tolist() == [-3.0, -30.0]
+    assert in_cells(grid, grid.gradient(field), torch.tensor([2 * 3 + 1]))[0, :, 0].tolist() == [-3.0, -30.0]
     assert torch.equal(slopes[:, 1], 10 * slopes[:, 0])
 
 
@@ -72,7 +77,7 @@ def test_weighted_lookup_sums_each_points_channels_by_its_weights() -> None:
     field = torch.randn(2, 3, 2, 4, 5, 3, generator=torch.Generator().manual_seed(0))  # (G, *shape, K, d)
     index = torch.tensor([0, 23, 24, 47, 5, 5])
     weights = torch.randn(6, 5, generator=torch.Generator().manual_seed(1))
-    expected = (grid.lookup(field, index) * weights.unsqueeze(2)).sum(dim=1)
+    expected = (in_cells(grid, field, index) * weights.unsqueeze(2)).sum(dim=1)
     assert torch.allclose(grid.weighted_lookup(field, index, weights), expected, atol=1e-6)
     assert grid.weighted_lookup(field, index[:0], weights[:0]).shape == (0, 3)
 

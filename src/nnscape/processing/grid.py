@@ -1,17 +1,16 @@
-"""Kernel density on a regular grid: nearest-cell deposit, separable Gaussian blur, gradient lookup.
+"""Kernel density on a regular grid: nearest-cell deposit, separable Gaussian blur, gradient look-up.
 
 A :class:`Grid` covers ``G`` independent boxes of the same shape (the layer gaps of the edge phase, or the one
 x-y plane of the node phase), each with its own origin, in ``d`` = 2 or 3 dimensions. Cells are addressed by
-flat ids, so deposits and look-ups are single ``index_add_`` / ``index_select`` calls over all samples at once.
-A density lives in one tensor of shape ``(K, G, n_1, …, n_d)``, channels first: the deposit adds along the
-cells of each channel (2-3× faster on the CPU than adding rows of K, and it runs on two threads where rows do
-not) and the blur's shifted adds run over whole channels. Its slopes are laid out ``(G, n_1, …, n_d, K, d)``,
-channels last, so that one sample's slopes are one contiguous block of K rows of d: a look-up reads one block,
-and a weighted sum over the channels reads its rows as one bag of ``embedding_bag``. Depositing into the
-nearest cell and then blurring is as good as splatting a kernel per sample once the kernel spans a few cells,
-and costs one scatter per sample instead of ``(2h / cell)^d`` (docs/processing.md, "Density on a grid"). The
-cell size is chosen by the caller from the bandwidth, so memory depends on the bandwidth and the box, never on
-the number of edges.
+flat ids, so deposits and look-ups are single ``index_add_`` / ``embedding_bag`` calls over many samples at
+once. A density lives in one tensor of shape ``(K, G, n_1, …, n_d)``, channels first: the deposit adds along
+the cells of each channel (2-3× faster on the CPU than adding rows of K, and it runs on two threads where rows
+do not) and the blur's shifted adds run over whole channels. Its slopes are laid out ``(G, n_1, …, n_d, K, d)``,
+channels last, so that one sample's slopes are one contiguous block of K rows of d, which a weighted sum over
+the channels reads as one bag of ``embedding_bag``. Depositing into the nearest cell and then blurring is as
+good as splatting a kernel per sample once the kernel spans a few cells, and costs one scatter per sample
+instead of ``(2h / cell)^d`` (docs/processing.md, "Density on a grid"). The cell size is chosen by the caller
+from the bandwidth, so memory depends on the bandwidth and the box, never on the number of edges.
 """
 
 from __future__ import annotations
@@ -173,7 +172,7 @@ class Grid:
 
     def gradient(self, field: torch.Tensor) -> torch.Tensor:
         """``(G, *shape, K, d)``: central differences of a ``(K, G, *shape)`` field, one-sided at the borders,
-        channels last for :meth:`lookup` and :meth:`weighted_lookup`.
+        channels last for :meth:`weighted_lookup`.
 
         The slopes are in units of half a cell: central differences are not halved nor divided by the cell
         size, and one-sided ones are doubled to match (every use normalises by a slope of the same field, so
@@ -194,18 +193,13 @@ class Grid:
             torch.sub(last.narrow(dim, n - 1, 1), last.narrow(dim, n - 2, 1), out=slope.narrow(dim, n - 1, 1)).mul_(2.0)
         return out
 
-    def lookup(self, field: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-        """Values of a ``(G, *shape, *rest)`` field in the cells ``index`` ``(P,)``: ``(P, *rest)``."""
-        rest = field.shape[1 + len(self.shape) :]
-        return field.reshape(self.n_cells, -1).index_select(0, index).view(-1, *rest)
-
     def weighted_lookup(self, field: torch.Tensor, index: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         """``(P, d)``: ``Σ_k weights[p, k] · field[index[p], k]`` for a contiguous ``(G, *shape, K, d)`` field
         (from :meth:`gradient`), cells ``index`` ``(P,)`` and ``weights`` ``(P, K)``.
 
         One ``embedding_bag`` over the field's rows of d: each point's bag is its cell's K rows. It reads the
-        same bytes as :meth:`lookup` but never writes the ``(P, K, d)`` values out, and on the CPU it takes
-        half the time of a look-up followed by a batched product.
+        same bytes as gathering each point's ``(K, d)`` block but never writes them out, and on the CPU it takes
+        half the time of such a gather followed by a batched product.
         """
         channels, axes = field.shape[-2:]
         rows = field.view(-1, axes)
