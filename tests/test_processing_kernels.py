@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from nnscape.generate import random_network
+from nnscape.processing.edges import EdgeClasses, FixedEnds
 from nnscape.processing.grid import MAX_FIELD_VALUES, Grid
 from nnscape.processing.polylines import MAX_STRETCH, Polylines, edge_ranges, resample, smooth, straight
 from nnscape.processing.potential import (
@@ -94,6 +95,45 @@ def test_cell_ids_count_along_z_then_y_then_x_then_box() -> None:
     # Cells (x, y, z) = (0, 1, 0), (0, 2, 0) clamped into the box, (2, 2, 4), (3, 0, 2) clamped; 60 per box.
     assert grid.cell_index(points, 1).tolist() == [60 + 5, 60 + 10, 60 + 30 + 10 + 4, 60 + 45 + 2]
     assert grid.n_cells == 120
+
+
+def test_cell_ids_of_points_in_boxes_of_their_own_match_those_box_by_box() -> None:
+    grid = Grid(origin=torch.tensor([[0.0, 0.0, 0.0], [5.0, 5.0, 2.0]]), cell=0.5, shape=(4, 3, 5))
+    points = torch.tensor([[5.2, 5.9, 2.1], [0.4, 1.0, 2.0], [6.4, 6.4, 4.4], [1.0, 0.1, 0.3]])
+    boxes = torch.tensor([1, 0, 1, 0])
+    expected = torch.empty(4, dtype=torch.int64)
+    for box in (0, 1):
+        expected[boxes == box] = grid.cell_index(points[boxes == box], box)
+    assert torch.equal(grid.cell_index(points, boxes), expected)
+
+
+def test_fixed_ends_deposit_what_every_edge_end_would() -> None:
+    network = random_network([6, 4, 3], seed=1)
+    importance = torch.from_numpy(network.node_importance)
+    source, target = (torch.from_numpy(a.astype(np.int64)) for a in (network.edge_source, network.edge_target))
+    edges = (source, target, torch.from_numpy(network.edge_importance))
+    nodes = torch.rand(importance.shape[0], 3, generator=torch.Generator().manual_seed(0))
+    box = torch.from_numpy(network.edge_layer.astype(np.int64))  # one box per layer gap
+    classes = EdgeClasses.build(importance, edges, 0)
+    ends = FixedEnds.build(nodes, (source, target), box, classes)
+    assert ends.points.shape[0] == 6 + 2 * 4 + 3  # the middle layer's nodes end edges in both boxes
+    grid = Grid(origin=torch.zeros(2, 3), cell=0.25, shape=(4, 4, 4))
+    # Each end one by one: at t = 0 on its source, at t = 1 on its target.
+    n_edges = source.shape[0]
+    edge, t = torch.arange(n_edges).repeat(2), torch.cat([torch.zeros(n_edges), torch.ones(n_edges)])
+    direction, inverse_norm, weight = classes.at(edge, t)
+    index = grid.cell_index(nodes[torch.cat([source, target])], box.repeat(2))
+    one_by_one = grid.deposit(index, direction.t() * (weight * inverse_norm))
+    assert torch.allclose(ends.deposit(grid, None), one_by_one, atol=1e-6)
+    assert float(one_by_one.abs().sum()) > 0
+
+
+def test_the_interior_of_polylines_is_every_point_but_the_ends() -> None:
+    lines = resample(straight(torch.zeros(3, 3), torch.tensor([[1.0, 0, 0], [0, 0.1, 0], [0, 0, 0.35]])), 0.1)
+    inner = lines.interior().tolist()
+    assert sorted(inner + lines.ends().tolist()) == list(range(lines.points.shape[0]))
+    assert inner == sorted(inner)
+    assert not set(inner) & set(lines.ends().tolist())
 
 
 def test_resampling_keeps_ends_and_spaces_points_evenly() -> None:

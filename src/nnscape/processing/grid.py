@@ -125,14 +125,16 @@ class Grid:
         """Cells over all boxes."""
         return self.n_boxes * math.prod(self.shape)
 
-    def cell_index(self, points: torch.Tensor, box: int) -> torch.Tensor:
-        """``(P,) int64`` flat id of the cell holding each point ``(P, d)`` of box ``box``.
+    def cell_index(self, points: torch.Tensor, box: int | torch.Tensor) -> torch.Tensor:
+        """``(P,) int64`` flat id of the cell holding each point ``(P, d)`` of box ``box`` (one box for all, or
+        each point's own, ``(P,) int64``).
 
         Points outside the box are clamped into its border cells, so a stray point can never read or write out
         of range. The id is a dot product of the cell coordinates with the axes' strides, taken in float32:
         exact, as ids stay below 2^24 (:data:`MAX_FIELD_VALUES` bounds the cells).
         """
-        cells = (points - self.origin[box]).div_(self.cell).floor_().clamp_(min=0.0)
+        origin = self.origin[box] if isinstance(box, int) else self.origin.index_select(0, box)
+        cells = (points - origin).div_(self.cell).floor_().clamp_(min=0.0)
         last = points.new_tensor([n - 1 for n in self.shape])
         strides = points.new_tensor([math.prod(self.shape[axis + 1 :]) for axis in range(len(self.shape))])
         flat = torch.mv(torch.minimum(cells, last, out=cells), strides).long()

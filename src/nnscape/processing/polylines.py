@@ -68,6 +68,11 @@ class Polylines:
         """``(2E,) int64``: the index of every edge's first point, then of every edge's last point."""
         return torch.cat([self.offsets[:-1], self.offsets[1:] - 1])
 
+    def interior(self) -> torch.Tensor:
+        """``(P - 2E,) int64``: the index of every point that is not an edge's first or last, in order."""
+        inner = torch.ones(self.points.shape[0], dtype=torch.bool, device=self.points.device)
+        return torch.nonzero(inner.index_fill_(0, self.ends(), False)).squeeze(1)
+
     def part(self, first: int, last: int) -> Polylines:
         """Edges ``first`` to ``last - 1`` as polylines of their own (edge ids from 0; views, not copies)."""
         start, stop = self.offsets[[first, last]].tolist()
