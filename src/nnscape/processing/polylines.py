@@ -16,7 +16,6 @@ __all__ = [
     "LAST_POINT_FRACTION",
     "MAX_STRETCH",
     "Polylines",
-    "at_fractions",
     "edge_ranges",
     "resample",
     "row_norm",
@@ -147,27 +146,6 @@ def _arc(lines: Polylines) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, to
     segment.index_fill_(0, offsets[1:-1] - 1, 0.0)  # the jump from one edge's last point to the next edge's first
     arc = torch.cat([segment.new_zeros(1), torch.cumsum(segment, 0)])
     return steps, segment, arc, arc.index_select(0, offsets[1:] - 1) - arc.index_select(0, offsets[:-1])
-
-
-def _interpolate(
-    lines: Polylines, arcs: tuple[torch.Tensor, torch.Tensor, torch.Tensor], edge: torch.Tensor, t: torch.Tensor
-) -> torch.Tensor:
-    """``(Q, 3)`` points at arc fraction ``t`` ``(Q,)`` float64 along edges ``edge`` ``(Q,)``."""
-    offsets, points = lines.offsets, lines.points
-    segment, arc, length = arcs
-    start = offsets[:-1][edge]
-    query = arc[start] + t * length[edge]
-    # The old segment holding each query: the last old point at or before it, kept within the query's edge.
-    left = torch.searchsorted(arc, query, right=True) - 1
-    left = torch.minimum(torch.maximum(left, start), offsets[1:][edge] - 2)
-    seg = segment[left]
-    fraction = torch.where(seg > 0, (query - arc[left]) / seg.clamp_min(1e-300), torch.zeros_like(seg))
-    return torch.lerp(points[left], points[left + 1], fraction.clamp_(0.0, 1.0).float().unsqueeze(1))
-
-
-def at_fractions(lines: Polylines, edge: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """``(Q, 3)`` points at arc-length fractions ``t`` ``(Q,)`` ∈ [0, 1] along edges ``edge`` ``(Q,) int64``."""
-    return _interpolate(lines, _arc(lines)[1:], edge, t.double())
 
 
 def segment_counts(length: torch.Tensor, chord: torch.Tensor, spacing: float) -> torch.Tensor:

@@ -19,7 +19,8 @@
 - ``inside``: fraction of polyline points inside the node box widened by a quarter layer width.
 - ``class_separation``: for random pairs of edges in the same box of the edge phase (the same layer gap, or
   for skip edges the same first and last layer), the mean distance between their
-  midpoints (half their arc length), pairs of different classes over pairs of one class. Only edges whose
+  midpoints (halfway along their points by index: half their arc length, as processing writes equally
+  spaced points), pairs of different classes over pairs of one class. Only edges whose
   two end nodes have the same strongest class take part (mixed edges belong to both); above 1 means classes
   run apart. ``class_separation_straight`` is the same for straight edges between the same nodes (what the
   edge phase adds), ``class_separation_grid`` for straight edges between the plain grid layout (what the
@@ -38,7 +39,7 @@ from nnscape.config import RenderConfig
 from nnscape.errors import FormatError
 from nnscape.layout import grid_layout
 from nnscape.network import Network
-from nnscape.processing.polylines import Polylines, at_fractions, row_norm, segment_counts, straight
+from nnscape.processing.polylines import Polylines, row_norm, segment_counts, straight
 from nnscape.processing.potential import class_vectors
 
 __all__ = ["INK_CELLS_PER_WIDTH", "quality"]
@@ -199,8 +200,17 @@ def _straight_rms_radius(lines: Polylines, spacing: float) -> float:
     return math.sqrt(float(squared.sum()) / float((n + 1).sum())) if len(n) else 0.0
 
 
+def _middles(lines: Polylines, edges: torch.Tensor) -> torch.Tensor:
+    """``(Q, 3)``: the point halfway along the points of each of ``edges`` ``(Q,)`` by index (the middle point,
+    or the mean of the middle two): half the arc length where the points are equally spaced, as processing
+    writes them (a look-up per edge instead of measuring every polyline's arc)."""
+    start, count = lines.offsets.index_select(0, edges), lines.counts.index_select(0, edges)
+    before, after = start + (count - 1) // 2, start + count // 2
+    return lines.points.index_select(0, before).add_(lines.points.index_select(0, after)).mul_(0.5)
+
+
 def _median_spacing(lines: Polylines) -> float:
-    step = (lines.points[1:] - lines.points[:-1]).norm(dim=1)
+    step = row_norm(lines.points[1:] - lines.points[:-1])
     keep = torch.ones_like(step, dtype=torch.bool)
     keep[lines.offsets[1:-1] - 1] = False
     return float(step[keep].median()) if bool(keep.any()) else 0.0
@@ -226,11 +236,7 @@ def _pairs(box: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 def _separation(lines: Polylines, same: torch.Tensor, pairs: tuple[torch.Tensor, torch.Tensor]) -> float | None:
     """Mean midpoint distance of pairs of different class over that of pairs of one class (``same`` ``(Q,)``)."""
     first, second = pairs
-    # Both ends of every pair in one call: the polylines' arc lengths are measured once.
-    middles = at_fractions(
-        lines, torch.cat([first, second]), torch.full((2 * first.shape[0],), 0.5, dtype=torch.float64)
-    )
-    distance = (middles[: first.shape[0]] - middles[first.shape[0] :]).norm(dim=1)
+    distance = row_norm(_middles(lines, first) - _middles(lines, second))
     if not bool(same.any()) or bool(same.all()):
         return None
     within = float(distance[same].mean())
