@@ -20,7 +20,7 @@ from nnscape.processing.potential import (
     potential_gradient,
 )
 from nnscape.processing.prune import prune_mask
-from nnscape.processing.quality import _ink, _straight_rms_radius
+from nnscape.processing.quality import _ink, _middles, _straight_rms_radius
 
 
 def in_cells(grid: Grid, field: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
@@ -287,6 +287,13 @@ def test_taking_polylines_reorders_whole_edges() -> None:
     assert taken.counts.tolist() == [lines.counts[2], lines.counts[0]]
     assert torch.equal(taken.points, torch.cat([lines.points[lines.offsets[2] :], lines.points[: lines.offsets[1]]]))
     assert taken.edge.tolist() == [0] * int(lines.counts[2]) + [1] * int(lines.counts[0])
+
+
+def test_edge_midpoints_are_halfway_along_their_points() -> None:
+    lines = resample(straight(torch.zeros(2, 3), torch.tensor([[0.2, 0, 0], [0, 0.3, 0]])), 0.1)
+    assert lines.counts.tolist() == [3, 4]  # an odd count has a middle point, an even one a middle segment
+    middles = _middles(lines, torch.tensor([1, 0, 1]))
+    assert torch.allclose(middles, torch.tensor([[0.0, 0.15, 0], [0.1, 0, 0], [0, 0.15, 0]]))
 
 
 def test_ink_marks_the_cells_a_polyline_passes_through() -> None:
