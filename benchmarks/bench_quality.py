@@ -1,6 +1,8 @@
 """Whether a processing change keeps the quality figures, told apart from rounding noise.
 
     python benchmarks/bench_quality.py --set edge_bandwidth_reduction=0.9 [--set KEY=VALUE ...] [--variants 3]
+    python benchmarks/bench_quality.py --save before.json        # on the code before a change, then
+    python benchmarks/bench_quality.py --baseline before.json    # on the code after it
 
 Processing is chaotic at the rounding level: importance scaled by 1 + 1e-6 noise alone moves ``ink`` and
 ``class_separation`` of one network by up to 2 %, so a single run cannot tell two configs apart. This runs
@@ -10,6 +12,8 @@ the default config and the ``--set`` one on a fixed set of networks (random 784-
 noise), one thread. It prints, per network, each figure's mean under both configs with the spread (standard
 deviation) over the variants, the change in per cent, and last the mean change over the networks and the
 ratio of processing seconds. Lower ink is better, higher class separation is better, inside should stay 1.
+A change to the code rather than the config is compared the same way: ``--save`` writes the figures of a run
+to a JSON file, and ``--baseline`` takes them from there instead of running the default config.
 
 docs/processing.md ("Speed and memory") quotes its figures for the current default.
 """
@@ -73,17 +77,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="the config to compare")
     parser.add_argument("--variants", type=int, default=3)
+    parser.add_argument("--save", type=Path, help="write the compared run's figures to this JSON file")
+    parser.add_argument(
+        "--baseline", type=Path, help="compare with the figures --save wrote (another version of the code) instead"
+    )
     args = parser.parse_args()
+    if args.variants < 1:
+        parser.error(f"--variants {args.variants}: expected at least 1")
+    baseline = _read_baseline(args.baseline, args.variants) if args.baseline else None
     torch.set_num_threads(1)
     changed = ProcessingConfig(**parse_overrides(args.set, PROCESSING_SETTINGS))
     default = ProcessingConfig()
-    print(f"default: {default.to_dict()}\ncompared: {', '.join(args.set) or '(the default again)'}\n")
+    reference = f"the figures in {args.baseline}" if args.baseline else f"default: {default.to_dict()}"
+    print(f"{reference}\ncompared: {', '.join(args.set) or '(the default config)'}\n")
     changes: dict[str, list[float]] = {name: [] for name in FIGURES}
     seconds = [0.0, 0.0]
+    saved: dict[str, dict[str, object]] = {}
     with tempfile.TemporaryDirectory() as folder:
         for name, network in networks(Path(folder)).items():
-            before, before_seconds = measure(network, default, args.variants)
+            if baseline is None:
+                before, before_seconds = measure(network, default, args.variants)
+            elif name in baseline:
+                before, before_seconds = baseline[name]
+            else:
+                raise SystemExit(f"{args.baseline}: no figures for the network {name!r}")
             after, after_seconds = measure(network, changed, args.variants)
+            saved[name] = {"figures": after, "seconds": after_seconds, "variants": args.variants}
             seconds[0] += before_seconds
             seconds[1] += after_seconds
             print(name)
@@ -92,12 +111,27 @@ def main() -> None:
                 change = 100 * (new / old - 1)
                 changes[figure].append(change)
                 print(
-                    f"  {figure:17} {old:.4f} ± {statistics.stdev(before[figure]):.4f}  ->  "
-                    f"{new:.4f} ± {statistics.stdev(after[figure]):.4f}   {change:+.2f} %"
+                    f"  {figure:17} {old:.4f} ± {statistics.pstdev(before[figure]):.4f}  ->  "
+                    f"{new:.4f} ± {statistics.pstdev(after[figure]):.4f}   {change:+.2f} %"
                 )
+    if args.save:
+        args.save.write_text(json.dumps(saved, indent=1))
     means = ", ".join(f"{name} {statistics.mean(change):+.2f} %" for name, change in changes.items())
     print(f"\nmean change over the networks: {means}")
     print(f"processing seconds (one thread): {seconds[0]:.1f} -> {seconds[1]:.1f}, x{seconds[1] / seconds[0]:.2f}")
+
+
+def _read_baseline(path: Path, variants: int) -> dict[str, tuple[dict[str, list[float]], float]]:
+    """The figures and seconds per network that ``--save`` wrote to ``path``, run with ``variants`` variants."""
+    try:
+        saved = json.loads(path.read_text())
+        runs = {name: (run["figures"], float(run["seconds"])) for name, run in saved.items()}
+        counts = {run["variants"] for run in saved.values()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise SystemExit(f"{path}: not a file that --save wrote ({exc})") from exc
+    if counts != {variants}:
+        raise SystemExit(f"{path}: saved with --variants {sorted(counts)}, this run has --variants {variants}")
+    return runs
 
 
 if __name__ == "__main__":
