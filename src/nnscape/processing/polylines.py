@@ -178,9 +178,9 @@ def resample(lines: Polylines, spacing: float) -> Polylines:
     old_edge = lines.edge_of_points()
     local = (arc - arc.index_select(0, first).index_select(0, old_edge)).float()  # (S,) arc from the edge's start
     # New points strictly before each old point: ceil(local / step) (at most n + 1 by rounding), 0 at the
-    # first point; the last old point gets n + 1 so that its last segment takes the new end point too.
+    # first point, whose local arc is exactly 0; the last old point gets n + 1 so that its last segment takes
+    # the new end point too.
     before = torch.ceil(local / step.index_select(0, old_edge)).long()
-    before.index_fill_(0, first, 0)
     before.index_copy_(0, last, n_segments + 1)
     per_segment = (before[1:] - before[:-1]).clamp_min_(0)  # the jump between edges counts nothing
     counts = n_segments + 1
