@@ -73,6 +73,15 @@ def test_deposits_add_up_per_channel_and_slopes_come_back_per_point() -> None:
     assert torch.equal(slopes[:, 1], 10 * slopes[:, 0])
 
 
+def test_slopes_written_into_kept_memory_equal_fresh_ones() -> None:
+    grid = Grid(origin=torch.zeros(2, 3), cell=0.5, shape=(4, 3, 5))
+    field = torch.rand(3, 2, 4, 3, 5, generator=torch.Generator().manual_seed(0))
+    memory = torch.full((grid.slope_values(3) + 7,), float("nan"))  # larger than needed, as kept memory is
+    slopes = grid.gradient(field, memory)
+    assert torch.equal(slopes, grid.gradient(field))
+    assert slopes.data_ptr() == memory.data_ptr()
+
+
 def test_weighted_lookup_sums_each_points_channels_by_its_weights() -> None:
     grid = Grid(origin=torch.zeros(2, 3), cell=1.0, shape=(3, 2, 4))
     field = torch.randn(2, 3, 2, 4, 5, 3, generator=torch.Generator().manual_seed(0))  # (G, *shape, K, d)

@@ -54,6 +54,7 @@ __all__ = [
     "EDGE_START_BANDWIDTH",
     "FINE_RESAMPLE_INTERVAL",
     "PART_SAMPLES",
+    "SLOPE_MEMORY_GROWTH",
     "SMOOTHING_WINDOW",
     "EdgeClasses",
     "FixedEnds",
@@ -75,6 +76,10 @@ SMOOTHING_WINDOW = 0.08
 # How far (fraction of the layer width) samples may leave the network's box on every side (along z at most
 # one layer distance).
 DOMAIN_MARGIN = 0.375
+# The slopes' memory is kept from one iteration to the next, grown by this factor when a field needs more: a
+# fresh block over glibc's mmap threshold (32 MiB; the slopes of a field that fills the layers' squares reach
+# 40-50 MiB) costs 10 000 page faults, about 10 ms, every iteration.
+SLOPE_MEMORY_GROWTH = 1.25
 # Samples whose per-sample work (class vectors, deposit, look-up, move, smoothing, resampling) runs at once.
 # On the CPU a part's temporaries then stay in cache (about twice as fast as whole-array passes on
 # 784-81-49-10); on a GPU larger parts keep the kernels few. Either way memory no longer grows with the
@@ -262,6 +267,7 @@ def bundle_edges(
     parts = [resample(lines.part(a, b), spacings[0]) for a, b in ranges]
     interiors = [part.interior() for part in parts]  # the samples that move, of each part
     z_range = list(zip(low[:, 2].tolist(), high[:, 2].tolist(), strict=True))
+    slope_memory = nodes.new_empty(0)
     for k, h in enumerate(schedule):
         check_cancelled(cancel)
         cell = cell_size(h, spacing)
@@ -278,7 +284,9 @@ def bundle_edges(
             density = grid.deposit(index, direction.t() * weight.mul_(inverse_norm), density)
             kept.append((index, direction, inverse_norm))
         density = ends.deposit(grid, density)
-        slopes = slope_field(grid, density, h)
+        if slope_memory.numel() < grid.slope_values(channels):
+            slope_memory = nodes.new_empty(int(SLOPE_MEMORY_GROWTH * grid.slope_values(channels)))
+        slopes = slope_field(grid, density, h, slope_memory)
         sigma = class_weight(h, first, finest)
         largest = largest_slope(slopes)  # the scale the step measures flatness by, the same for every part
         # Pass 2: every interior sample's potential gradient. Three floats per sample stay for pass 3.

@@ -172,15 +172,18 @@ class Grid:
             field = blurred
         return field
 
-    def gradient(self, field: torch.Tensor) -> torch.Tensor:
+    def gradient(self, field: torch.Tensor, memory: torch.Tensor | None = None) -> torch.Tensor:
         """``(G, *shape, K, d)``: central differences of a ``(K, G, *shape)`` field, one-sided at the borders,
         channels last for :meth:`weighted_lookup`.
 
         The slopes are in units of half a cell: central differences are not halved nor divided by the cell
         size, and one-sided ones are doubled to match (every use normalises by a slope of the same field, so
-        a common factor costs a pass over the field for nothing).
+        a common factor costs a pass over the field for nothing). ``memory``, a contiguous tensor of the
+        field's dtype and device with at least as many values (:meth:`slope_values`), is written over instead
+        of allocating the result.
         """
-        out = field.new_empty((self.n_boxes, *self.shape, field.shape[0], len(self.shape)))
+        shape = (self.n_boxes, *self.shape, field.shape[0], len(self.shape))
+        out = field.new_empty(shape) if memory is None else memory.view(-1)[: math.prod(shape)].view(shape)
         # One transposing copy first: differences of a contiguous channels-last field are about twice as fast
         # as differences that read each channel with a stride of the whole grid.
         last = field.movedim(0, -1).contiguous()
@@ -194,6 +197,10 @@ class Grid:
             torch.sub(last.narrow(dim, 1, 1), last.narrow(dim, 0, 1), out=slope.narrow(dim, 0, 1)).mul_(2.0)
             torch.sub(last.narrow(dim, n - 1, 1), last.narrow(dim, n - 2, 1), out=slope.narrow(dim, n - 1, 1)).mul_(2.0)
         return out
+
+    def slope_values(self, channels: int) -> int:
+        """How many values :meth:`gradient` of a field of ``channels`` channels holds."""
+        return self.n_cells * channels * len(self.shape)
 
     def weighted_lookup(self, field: torch.Tensor, index: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         """``(P, d)``: ``Σ_k weights[p, k] · field[index[p], k]`` for a contiguous ``(G, *shape, K, d)`` field

@@ -90,10 +90,13 @@ def class_vectors(importance: torch.Tensor) -> torch.Tensor:
     return torch.where(norm > _TINY, importance / norm.clamp_min(_TINY), uniform)
 
 
-def slope_field(grid: Grid, deposit: torch.Tensor, bandwidth: float) -> torch.Tensor:
+def slope_field(
+    grid: Grid, deposit: torch.Tensor, bandwidth: float, memory: torch.Tensor | None = None
+) -> torch.Tensor:
     """``(G, *shape, C + 1, d)``: slopes of the blurred class density and of its norm in every cell.
 
-    ``deposit`` ``(C, G, *shape)``: what the points deposited (:meth:`Grid.deposit`).
+    ``deposit`` ``(C, G, *shape)``: what the points deposited (:meth:`Grid.deposit`); ``memory``: where to
+    write the slopes (:meth:`Grid.gradient`).
     """
     density = grid.blur(deposit, bandwidth)
     channels = density.shape[0]
@@ -101,7 +104,7 @@ def slope_field(grid: Grid, deposit: torch.Tensor, bandwidth: float) -> torch.Te
     with_norm[:channels] = density
     # A sum over the channel axis (a norm over it reduces several times slower).
     torch.sum(density.square(), 0, out=with_norm[channels]).sqrt_()
-    return grid.gradient(with_norm)
+    return grid.gradient(with_norm, memory)
 
 
 def potential_gradient(
