@@ -218,7 +218,7 @@ export class NetworkView {
     const nodes =
       nodeMode === "none"
         ? NO_ELEMENTS
-        : drawnElements(d.nodes, setting, "nodes", FIT_SAMPLES, nodePosition, (i) => 3 * i);
+        : drawnElements(d.nodes, setting, "nodes", FIT_SAMPLES, nodePosition, (i) => 3 * i, d.data.layerSizes);
     const edges =
       edgeMode === "none"
         ? NO_ELEMENTS
@@ -399,7 +399,8 @@ function chunkEnd(chunks: Uint32Array, i: number): number {
  * drawn with and their area as drawn, which the camera weighs them by (a sphere's disc; an edge sample's piece
  * of tube, 2·radius × the distance to the next sample of its edge, times k for the ones skipped). Element i's
  * position is at `at(i)` in `positions` (float32: the file's, so that nothing waits for the draw arrays; an
- * edge's samples follow each other there).
+ * edge's samples follow each other there). Nodes come in layer order, `layerSizes` of them per layer, and the
+ * elements say where each layer's begin (`FitElements.layers`).
  */
 function drawnElements(
   arrays: ElementArrays,
@@ -408,6 +409,7 @@ function drawnElements(
   limit: number,
   positions: Float32Array,
   at: (i: number) => number,
+  layerSizes: readonly number[] = [],
 ): FitElements {
   const threshold = setting(`${prefix}.importance_threshold`);
   const opacity = setting(`${prefix}.importance_opacity`);
@@ -424,8 +426,13 @@ function drawnElements(
   const points = new Float32Array(3 * fitted);
   const radii = new Float32Array(fitted);
   const areas = new Float32Array(fitted);
+  const perLayer = new Int32Array(layerSizes.length);
+  let layer = 0;
+  let layerEnd = layerSizes[0] ?? 0;
   for (let i = 0, k = 0, j = 0; i < count; i++) {
+    while (i >= layerEnd && layer + 1 < layerSizes.length) layerEnd += layerSizes[++layer] as number;
     if (!drawn(i) || k++ % stride !== 0) continue;
+    if (layerSizes.length > 0) perLayer[layer] = (perLayer[layer] as number) + 1;
     const p = at(i);
     points.set(positions.subarray(p, p + 3), 3 * j);
     const radius = (size * (scoreAndT[2 * i] as number)) / UNIT16;
@@ -440,7 +447,9 @@ function drawnElements(
     }
     j++;
   }
-  return { points, radii, areas };
+  const layers = new Int32Array(layerSizes.length > 0 ? layerSizes.length + 1 : 0);
+  perLayer.forEach((n, k) => (layers[k + 1] = (layers[k] as number) + n));
+  return { points, radii, areas, layers };
 }
 
 function distance(positions: Float32Array, p: number, q: number): number {
@@ -454,7 +463,7 @@ function distance(positions: Float32Array, p: number, q: number): number {
 /** Points fitted as they are, all alike (when nothing is drawn, the camera still frames the layout). */
 function unsized(points: Float32Array): FitElements {
   const count = points.length / 3;
-  return { points, radii: new Float32Array(count), areas: new Float32Array(count).fill(1) };
+  return { points, radii: new Float32Array(count), areas: new Float32Array(count).fill(1), layers: new Int32Array(0) };
 }
 
 function joined(a: FitElements, b: FitElements): FitElements {
@@ -464,5 +473,6 @@ function joined(a: FitElements, b: FitElements): FitElements {
     out.set(y, x.length);
     return out;
   };
-  return { points: join(a.points, b.points), radii: join(a.radii, b.radii), areas: join(a.areas, b.areas) };
+  // The first one's layers stay where they were; the second one's are not kept (only nodes have layers).
+  return { points: join(a.points, b.points), radii: join(a.radii, b.radii), areas: join(a.areas, b.areas), layers: a.layers };
 }

@@ -30,6 +30,7 @@ const EMPTY_SCENE_ELEMENTS: FitElements = {
   points: new Float32Array([-0.5, -0.5, -0.5, 0.5, 0.5, 0.5]),
   radii: new Float32Array(2),
   areas: new Float32Array([1, 1]),
+  layers: new Int32Array(0),
 };
 // Frames drawn to correct a fit by its ink (each corrects most of what is left), and what counts as ink: some
 // channel more than INK_THRESHOLD below white (the picture figure's definition, docs/viewer.md).
