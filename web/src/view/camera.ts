@@ -120,20 +120,20 @@ export interface InkBox {
 export function correctFit(camera: PerspectiveCamera, target: Vector3, direction: Vector3, fit: FitTarget, drawn: InkBox): void {
   const distance = camera.position.distanceTo(target);
   const view = new View(camera, target, direction, fit);
-  const layers = view.projected.layersBox(target, distance);
+  const { share: modelShare, layers } = view.projected.measure(target, distance);
+  // Tangent units to shares of the free canvas, across and up.
   const toShare = (tangent: number, half: number): number => 0.5 + tangent / (2 * half);
   const across = view.tanHalf * fit.aspect;
   const ink =
     layers === null
       ? drawn
-      : {
-          left: Math.min(drawn.left, toShare(layers.left, across)),
-          right: Math.max(drawn.right, toShare(layers.right, across)),
-          bottom: Math.min(drawn.bottom, toShare(layers.bottom, view.tanHalf)),
-          top: Math.max(drawn.top, toShare(layers.top, view.tanHalf)),
-        };
+      : union(drawn, {
+          left: toShare(layers.left, across),
+          right: toShare(layers.right, across),
+          bottom: toShare(layers.bottom, view.tanHalf),
+          top: toShare(layers.top, view.tanHalf),
+        });
   const inkShare = Math.max(ink.right - ink.left, ink.top - ink.bottom);
-  const modelShare = view.projected.measure(target, distance).share;
   if (!(inkShare > 0) || !(modelShare > 0)) return;
   const tanHalf = view.tanHalf;
   view.shift(
@@ -261,25 +261,24 @@ class Projected {
     this.weight = new Float32Array(count);
   }
 
-  /** The robust box seen from `distance`: its centre (tangent units) and its share of the free canvas. */
-  measure(target: Vector3, distance: number): { centre: [number, number]; share: number } {
+  /**
+   * The robust box seen from `distance`: its centre (tangent units) and its share of the free canvas, and the
+   * union of the layers' boxes within it (tangent units; null without layers).
+   */
+  measure(target: Vector3, distance: number): { centre: [number, number]; share: number; layers: Box | null } {
     this.project(target, distance);
     const all = this.robustBox(0, this.weight.length, ROBUST_LOW);
-    const layers = this.layersOfProjection();
+    const layers = this.layersBox();
     const { left, right, bottom, top } = layers === null ? all : union(all, layers);
     return {
       centre: [(left + right) / 2, (bottom + top) / 2],
       share: Math.max((right - left) / (2 * this.tanHalf * this.aspect), (top - bottom) / (2 * this.tanHalf)),
+      layers,
     };
   }
 
-  /** The union of the layers' robust boxes seen from `distance` (tangent units; null without layers). */
-  layersBox(target: Vector3, distance: number): Box | null {
-    this.project(target, distance);
-    return this.layersOfProjection();
-  }
-
-  private layersOfProjection(): Box | null {
+  /** The union of the layers' boxes of the current projection (null without layers). */
+  private layersBox(): Box | null {
     const { layers } = this.elements;
     let box: Box | null = null;
     for (let k = 0; k + 1 < layers.length; k++) {
@@ -348,7 +347,7 @@ class Projected {
   }
 }
 
-/** A box across and up, in tangent units. */
+/** A box across and up: in tangent units, or as an `InkBox` in shares of the free canvas. */
 interface Box {
   readonly left: number;
   readonly right: number;
