@@ -308,9 +308,10 @@ def bundle_edges(
             if passes > 0:
                 widths = torch.floor(part.counts.double() * window).long().clamp_min(1)
                 part = replace(part, points=smooth(part, widths, passes))
-            parts[i] = part if held else resample(part, spacings[k + 1])
             if not held:
-                interiors[i] = parts[i].interior()
+                part = resample(part, spacings[k + 1])
+                interiors[i] = part.interior()
+            parts[i] = part
         report(progress, "edges", k + 1, len(schedule), bandwidth=h, samples=samples)
     result = Polylines.join(parts)
     if order is None:

@@ -235,9 +235,9 @@ def _pairs(box: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _separation(lines: Polylines, same: torch.Tensor, pairs: tuple[torch.Tensor, torch.Tensor]) -> float | None:
     """Mean midpoint distance of pairs of different class over that of pairs of one class (``same`` ``(Q,)``)."""
-    first, second = pairs
-    distance = row_norm(_middles(lines, first) - _middles(lines, second))
     if not bool(same.any()) or bool(same.all()):
         return None
+    first, second = pairs
+    distance = row_norm(_middles(lines, first) - _middles(lines, second))
     within = float(distance[same].mean())
     return float(distance[~same].mean()) / within if within > 0 else None
