@@ -11,6 +11,7 @@ import argparse
 import atexit
 import contextlib
 import ctypes
+import gc
 import os
 import signal
 import sys
@@ -98,6 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return USAGE_STATUS
     in_main_thread = threading.current_thread() is threading.main_thread()  # only it may set signal handlers
+    frozen_before = gc.get_freeze_count()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main_thread else None
     try:
         # Our own line says what went wrong; library warnings (torch's about pickles, say) would only muddle it.
@@ -121,4 +123,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
+        if not frozen_before:  # called in a longer-lived process (tests): let the collector see everything again
+            gc.unfreeze()
     return status

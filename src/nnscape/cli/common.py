@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ __all__ = [
     "output_path",
     "port_number",
     "progress_bars",
+    "quick_imports",
     "seed_number",
     "shown_argument",
     "whole_number",
@@ -115,6 +117,25 @@ def config_from_args(config_type: type[C], args: argparse.Namespace) -> C:
 def output_path(value: str) -> Path:
     """Check that an output file can be written (folder, permissions, name length) before the long work."""
     return check_writable(value, "--out")
+
+
+@contextmanager
+def quick_imports() -> Iterator[None]:
+    """Import a command's modules with Python's cycle collector paused, then exempt what they built from it.
+
+    Importing torch creates about a million long-lived objects, and the collector scans all of them again
+    each time their number grows by a quarter: 0.1-0.2 s of a command that should take 2 s. Frozen (moved
+    to the collector's permanent generation), they are never scanned; garbage made later is collected as
+    usual, so a long-running ``nnscape view`` still frees its cycles.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
 
 
 @contextmanager

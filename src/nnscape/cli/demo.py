@@ -25,9 +25,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from nnscape.cli.common import progress_bars
-    from nnscape.demo import SHOWN_VARIANT, VARIANTS, build_demo, default_demo_dir, demo_stamp
-    from nnscape.summary import describe
+    from nnscape.cli.common import progress_bars, quick_imports
+
+    with quick_imports():
+        from nnscape.demo import SHOWN_VARIANT, VARIANTS, build_demo, default_demo_dir, demo_stamp
+        from nnscape.server import view
+        from nnscape.summary import describe
 
     folder = Path(args.dir) if args.dir else default_demo_dir()
     with progress_bars(quiet=args.quiet) as progress:
@@ -44,9 +47,6 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"{path.name}: {shown}{info['edges']} edges, {figures}")
     print(f"demo files in {folder}")
-
-    from nnscape.server import view
-
     view(
         paths[VARIANTS.index(SHOWN_VARIANT)],
         folder=folder,

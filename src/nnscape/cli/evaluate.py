@@ -54,13 +54,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from nnscape.cli.common import progress_bars
-    from nnscape.datasets import load_dataset
-    from nnscape.evaluation import HEADLINE_FRACTION, pruning_curves, write_report
-    from nnscape.evaluation_methods import compare_methods, write_comparison
-    from nnscape.importance.bn_gamma import NAME as FINE_TUNING
-    from nnscape.intake import load_model
-    from nnscape.io import load
+    from nnscape.cli.common import progress_bars, quick_imports
+
+    with quick_imports():
+        from nnscape.datasets import load_dataset
+        from nnscape.evaluation import HEADLINE_FRACTION, pruning_curves, write_report
+        from nnscape.evaluation_methods import compare_methods, write_comparison
+        from nnscape.importance.bn_gamma import NAME as FINE_TUNING
+        from nnscape.intake import load_model
+        from nnscape.io import load
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():

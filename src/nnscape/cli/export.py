@@ -49,9 +49,11 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nnscape.cli.common import config_from_args, output_path
-    from nnscape.config import RenderConfig
-    from nnscape.export import ViewOptions, export
+    from nnscape.cli.common import config_from_args, output_path, quick_imports
+
+    with quick_imports():
+        from nnscape.config import RenderConfig
+        from nnscape.export import ViewOptions, export
 
     view = ViewOptions.create(
         render=config_from_args(RenderConfig, args), class_view=args.class_view, camera=args.camera

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from nnscape.cli.common import output_path, seed_number, shown_argument, whole_number
+from nnscape.cli.common import output_path, quick_imports, seed_number, shown_argument, whole_number
 from nnscape.errors import ConfigError
 
 
@@ -29,7 +29,8 @@ def parse_layers(text: str) -> list[int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nnscape.generate import random_network
+    with quick_imports():
+        from nnscape.generate import random_network
 
     out = output_path(args.out)
     network = random_network(parse_layers(args.layers), n_classes=args.classes, seed=args.seed)

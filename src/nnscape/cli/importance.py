@@ -7,7 +7,7 @@ import json
 import math
 import sys
 
-from nnscape.cli.common import device_name, output_path, progress_bars, seed_number, whole_number
+from nnscape.cli.common import device_name, output_path, progress_bars, quick_imports, seed_number, whole_number
 
 PENALTY_CHOICES = ("l1", "l2", "none")
 PRECISION_CHOICES = ("auto", "float32", "bfloat16")  # a test checks these are batchnorm-gamma's
@@ -52,13 +52,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
+    with quick_imports():
+        import torch
 
-    from nnscape.datasets import load_dataset
-    from nnscape.errors import ConfigError
-    from nnscape.importance import importance, method_settings
-    from nnscape.importance.bn_gamma import steps_per_epoch
-    from nnscape.intake import load_model
+        from nnscape.datasets import load_dataset
+        from nnscape.errors import ConfigError
+        from nnscape.importance import importance, method_settings
+        from nnscape.importance.bn_gamma import steps_per_epoch
+        from nnscape.intake import load_model
 
     out = output_path(args.out)
     settings = {name: getattr(args, name) for name in FINE_TUNING if getattr(args, name) is not None}

@@ -7,6 +7,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from nnscape.cli.common import quick_imports
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("info", help="show layers, classes, edges, samples and quality of a file")
@@ -16,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from nnscape.summary import describe
+    with quick_imports():
+        from nnscape.summary import describe
 
     info = describe(args.file)
     if args.json:

@@ -11,6 +11,7 @@ from nnscape.cli.common import (
     device_name,
     output_path,
     progress_bars,
+    quick_imports,
     seed_number,
 )
 
@@ -29,9 +30,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from nnscape.config import ProcessingConfig
-    from nnscape.io import load
-    from nnscape.processing import process
+    with quick_imports():
+        from nnscape.config import ProcessingConfig
+        from nnscape.io import load
+        from nnscape.processing import process
 
     out = output_path(args.out)
     config = config_from_args(ProcessingConfig, args)

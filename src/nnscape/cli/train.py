@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from nnscape.cli.common import output_path, progress_bars, seed_number, whole_number
+from nnscape.cli.common import output_path, progress_bars, quick_imports, seed_number, whole_number
 from nnscape.cli.generate import parse_layers
 
 DEFAULT_HIDDEN = "81,49"
@@ -26,8 +26,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from nnscape.datasets import load_dataset
-    from nnscape.train import Variant, save_checkpoint, train_mlp
+    with quick_imports():
+        from nnscape.datasets import load_dataset
+        from nnscape.train import Variant, save_checkpoint, train_mlp
 
     out = output_path(args.out)
     hidden = parse_layers(args.layers)

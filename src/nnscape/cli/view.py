@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from nnscape.cli.common import port_number
+from nnscape.cli.common import port_number, quick_imports
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from nnscape.server import view
+    with quick_imports():
+        from nnscape.server import view
 
     view(
         args.paths or None,
