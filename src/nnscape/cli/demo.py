@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from nnscape.cli.common import port_number
+from nnscape.cli.common import port_number, progress_bars, quick_imports
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,8 +25,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from nnscape.cli.common import progress_bars, quick_imports
-
     with quick_imports():
         from nnscape.demo import SHOWN_VARIANT, VARIANTS, build_demo, default_demo_dir, demo_stamp
         from nnscape.server import view

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from nnscape.cli.common import seed_number, whole_number
+from nnscape.cli.common import progress_bars, quick_imports, seed_number, whole_number
 from nnscape.cli.importance import METHOD_HELP
 from nnscape.errors import ModelError, NnscapeError
 from nnscape.files import check_writable
@@ -54,8 +54,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    from nnscape.cli.common import progress_bars, quick_imports
-
     with quick_imports():
         from nnscape.datasets import load_dataset
         from nnscape.evaluation import HEADLINE_FRACTION, pruning_curves, write_report

@@ -5,12 +5,18 @@ from __future__ import annotations
 import argparse
 import re
 
-from nnscape.cli.common import shown_argument
+from nnscape.cli.common import (
+    add_config_arguments,
+    config_from_args,
+    output_path,
+    quick_imports,
+    shown_argument,
+    whole_number,
+)
 from nnscape.errors import NnscapeError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from nnscape.cli.common import add_config_arguments, whole_number
     from nnscape.export import FORMATS, TABLES
     from nnscape.export.payload import CAMERA_PRESETS, DEFAULT_CAMERA
     from nnscape.export.png import DEFAULT_SIZE
@@ -49,8 +55,6 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nnscape.cli.common import config_from_args, output_path, quick_imports
-
     with quick_imports():
         from nnscape.config import RenderConfig
         from nnscape.export import ViewOptions, export
