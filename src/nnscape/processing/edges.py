@@ -191,7 +191,7 @@ class FixedEnds:
         """From node positions ``(N, 3)``, the (source, target) nodes ``(E,)`` and box ``(E,)`` of every edge."""
         n_edges = edge_box.shape[0]
         edge = torch.arange(n_edges, device=edge_box.device).repeat(2)
-        t = torch.cat([torch.zeros(n_edges), torch.ones(n_edges)]).to(nodes)
+        t = torch.cat([nodes.new_zeros(n_edges), nodes.new_ones(n_edges)])
         direction, inverse_norm, weight = classes.at(edge, t)
         # One key per (box, node): the ends of a node's edges in one box share their cell in every grid.
         keys, pair = torch.unique(edge_box.repeat(2) * nodes.shape[0] + torch.cat(ends), return_inverse=True)
