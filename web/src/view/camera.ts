@@ -101,15 +101,20 @@ export function fitCamera(camera: PerspectiveCamera, target: Vector3, direction:
   view.place(view.fitDistance(FILL));
 }
 
-/** Where the ink lies on the canvas drawn from the current camera: its robust box in shares of the free canvas. */
-export interface InkBox {
-  /** Columns, 0 at the free canvas's left edge and 1 at its right edge (the panel's left edge). */
+/** A box across and up: in tangent units of the camera, or as an `InkBox` in shares of the free canvas. */
+interface Box {
   readonly left: number;
   readonly right: number;
-  /** Rows, 0 at the bottom and 1 at the top. */
   readonly bottom: number;
   readonly top: number;
 }
+
+/**
+ * Where the ink lies on the canvas drawn from the current camera: its robust box in shares of the free canvas,
+ * columns from 0 at its left edge to 1 at its right edge (the panel's left edge), rows from 0 at the bottom to 1
+ * at the top.
+ */
+export type InkBox = Box;
 
 /**
  * Correct a fit (`camera` looking at `target` from along `direction`) by the `ink` it drew: move `target` so
@@ -345,14 +350,6 @@ class Projected {
     }
     return high;
   }
-}
-
-/** A box across and up: in tangent units, or as an `InkBox` in shares of the free canvas. */
-interface Box {
-  readonly left: number;
-  readonly right: number;
-  readonly bottom: number;
-  readonly top: number;
 }
 
 function union(a: Box, b: Box): Box {
